@@ -1,0 +1,223 @@
+"""The ``briefgen`` command: a thin layer over the library API.
+
+Heavy modules (WeasyPrint, the renderer) are imported inside the commands that need them,
+so ``briefgen --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import BriefgenError, InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .pipeline import BuildReport
+
+app = typer.Typer(
+    name="briefgen",
+    help="Structured facts in, polished HTML and PDF policy briefs out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+class _State:
+    debug = False
+
+
+class FormatChoice(str, Enum):
+    html = "html"
+    pdf = "pdf"
+    all = "all"
+
+
+class PageSizeChoice(str, Enum):
+    A4 = "A4"
+    Letter = "Letter"
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(exc: BriefgenError) -> NoReturn:
+    console = _stderr()
+    if isinstance(exc, InputError):
+        for problem in exc.problems:
+            console.print(str(problem), markup=False)
+        files = len({p.file for p in exc.problems})
+        count = len(exc.problems)
+        console.print(f"[red]error:[/] {count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}")
+    else:
+        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """User errors become readable lines on stderr and an exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except BriefgenError as exc:
+            if _State.debug:
+                raise
+            _fail(exc)
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"briefgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback when something fails.")] = False,
+) -> None:
+    _State.debug = debug
+
+
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Input files or folders (default: the workspace's inputs/).", show_default=False),
+]
+
+
+@app.command()
+@_reports_errors
+def build(
+    paths: PathsArg = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: output/).")] = None,
+    fmt: Annotated[
+        FormatChoice | None, typer.Option("--format", "-f", help="What to write (default: from briefgen.toml, else all).")
+    ] = None,
+    templates: Annotated[
+        Path | None, typer.Option("--templates", "-t", help="Template folder searched before the built-in theme.")
+    ] = None,
+    page_size: Annotated[PageSizeChoice | None, typer.Option("--page-size", help="PDF page size.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or summary.")] = False,
+) -> None:
+    """Build the HTML and PDF brief for every input."""
+    from .pipeline import build as run_build
+    from .config import load_config
+
+    config = load_config(
+        **{
+            "paths.output": out,
+            "paths.templates": templates,
+            "build.page_size": page_size.value if page_size else None,
+            "build.formats": None if fmt is None else (["html", "pdf"] if fmt is FormatChoice.all else [fmt.value]),
+        }
+    )
+    if quiet:
+        report = run_build(paths, config)
+    else:
+        report = _build_with_progress(paths, config)
+        _print_summary(report)
+    for warning in report.warnings:
+        _stderr().print(f"[yellow]warning:[/] {warning}", markup=True)
+
+
+def _build_with_progress(paths: list[Path] | None, config: object) -> BuildReport:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .pipeline import build as run_build
+
+    labels = {"start": "rendering HTML", "html": "laying out PDF", "pdf": "writing", "done": "done"}
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True
+    ) as progress:
+        task = progress.add_task("validating inputs", total=None)
+
+        def on_step(brief_id: str, step: str) -> None:
+            progress.update(task, description=f"{brief_id}: {labels[step]}")
+            if step == "done":
+                progress.advance(task)
+
+        return run_build(paths, config, progress=on_step)  # type: ignore[arg-type]
+
+
+def _print_summary(report: BuildReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=None, box=None, header_style="bold")
+    for column, justify in (("File", "left"), ("Pages", "right"), ("Size", "right"), ("Seconds", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for result in report.results:
+        for output in result.outputs:
+            table.add_row(
+                _relative(output.path),
+                "" if output.pages is None else str(output.pages),
+                f"{output.size / 1024:.1f} KiB",
+                f"{result.seconds:.2f}",
+            )
+    Console(highlight=False).print(table)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@app.command()
+@_reports_errors
+def validate(paths: PathsArg = None) -> None:
+    """Check inputs against the schema and report every problem at once."""
+    from .pipeline import validate as run_validate
+
+    briefs = run_validate(paths)
+    typer.echo(f"{len(briefs)} brief{'s' * (len(briefs) != 1)} valid")
+
+
+@app.command()
+@_reports_errors
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of an input file (for editors)."""
+    import json
+
+    from .facts import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from .write import atomic_write
+
+        atomic_write(output, text)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

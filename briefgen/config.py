@@ -1,0 +1,119 @@
+"""Workspace configuration: an optional ``briefgen.toml``, validated into typed options."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError, Problem
+
+CONFIG_NAME = "briefgen.toml"
+
+Format = Literal["html", "pdf"]
+PageSize = Literal["A4", "Letter"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paths(_Section):
+    inputs: Path = Path("inputs")
+    output: Path = Path("output")
+    templates: Path = Field(Path("templates"), description="Searched before the built-in theme.")
+    assets: Path = Field(Path("assets"), description="Images and fonts templates may reference.")
+
+
+class BuildOptions(_Section):
+    formats: list[Format] = Field(default_factory=lambda: ["html", "pdf"], min_length=1)
+    page_size: PageSize = "A4"
+
+
+class Config(_Section):
+    """Everything a build needs to know, with paths resolved against the workspace root."""
+
+    root: Path = Field(default_factory=Path.cwd, exclude=True)
+    paths: Paths = Field(default_factory=Paths)
+    build: BuildOptions = Field(default_factory=BuildOptions)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def inputs_dir(self) -> Path:
+        return self.resolve(self.paths.inputs)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.resolve(self.paths.output)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.resolve(self.paths.templates)
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.resolve(self.paths.assets)
+
+
+def find_workspace(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` holding ``briefgen.toml``, else ``start``."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return start
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int:
+    """Best-effort line of a dotted TOML key: tomllib keeps no positions."""
+    table, key = [str(p) for p in loc[:-1] if not isinstance(p, int)], str(loc[-1]) if loc else ""
+    in_table = not table
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.strip("[] ") == ".".join(table)
+            if in_table and not key:
+                return number
+        elif in_table and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return 0
+
+
+def load_config(root: Path | None = None, **overrides: Any) -> Config:
+    """Read ``briefgen.toml`` from the workspace (if any) and apply CLI overrides.
+
+    ``overrides`` are dotted section options, e.g. ``{"build.page_size": "Letter"}``.
+    """
+    root = find_workspace(root)
+    path = root / CONFIG_NAME
+    data: dict[str, Any] = {}
+    text = ""
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"line (\d+), column (\d+)", str(exc))
+            line, col = (int(match[1]), int(match[2])) if match else (0, 0)
+            raise InputError([Problem(str(path), line, col, "", f"invalid TOML: {exc}")]) from None
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition(".")
+        data.setdefault(section, {})[key] = value
+    try:
+        return Config(root=root, **data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(error["loc"])
+            message = error["msg"].replace("Input should be", "expected")
+            if error["type"] == "extra_forbidden":
+                message = "unknown option"
+            problems.append(Problem(str(path), _line_of(text, loc), 1 if text else 0, ".".join(map(str, loc)), message))
+        raise InputError(problems) from None

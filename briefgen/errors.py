@@ -1,0 +1,51 @@
+"""Exceptions that carry what a user needs to fix the problem: file, line, field, expectation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one input, located as precisely as the source allows."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class BriefgenError(Exception):
+    """Base class of every error briefgen reports to a user (no traceback needed)."""
+
+    exit_code = 1
+
+
+class InputError(BriefgenError):
+    """One or more inputs (facts, config) are invalid; every problem is listed."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class TemplateError(BriefgenError):
+    """A template failed to compile or render; names the template file and line."""
+
+    def __init__(self, file: str | Path, line: int | None, message: str) -> None:
+        self.file = str(file)
+        self.line = line
+        where = f"{self.file}:{line}" if line else self.file
+        super().__init__(f"{where}: template error: {message}")
+
+
+class RenderError(BriefgenError):
+    """The PDF engine failed for a reason that is not the user's input."""

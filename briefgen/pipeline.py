@@ -1,0 +1,120 @@
+"""The build pipeline, read top to bottom: load → validate → render → write."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config, Format, load_config
+from .errors import InputError, Problem
+from .facts import LoadedBrief, find_inputs, load_briefs
+from .render import make_environment, render_html, template_dirs
+from .write import atomic_write
+
+__all__ = ["BriefResult", "BuildReport", "Output", "build", "validate"]
+
+#: Called as ``progress(brief_id, step)`` with step one of "start", "html", "pdf", "done".
+Progress = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class Output:
+    path: Path
+    format: Format
+    size: int
+    pages: int | None = None
+
+
+@dataclass
+class BriefResult:
+    brief_id: str
+    source: Path
+    outputs: list[Output] = field(default_factory=list)
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def output(self, fmt: Format) -> Output | None:
+        return next((o for o in self.outputs if o.format == fmt), None)
+
+
+@dataclass
+class BuildReport:
+    results: list[BriefResult]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for r in self.results for w in r.warnings]
+
+
+def _input_paths(config: Config, inputs: Sequence[Path] | None) -> list[Path]:
+    paths = find_inputs(list(inputs) if inputs else [config.inputs_dir])
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise InputError([Problem(str(p), 0, 0, "", "no such file or folder") for p in missing])
+    if not paths:
+        where = ", ".join(str(p) for p in inputs) if inputs else str(config.inputs_dir)
+        raise InputError([Problem(where, 0, 0, "", "no input files (*.yaml, *.yml) found")])
+    return paths
+
+
+def validate(inputs: Sequence[Path] | None = None, config: Config | None = None) -> list[LoadedBrief]:
+    """Load and validate inputs; raise :class:`InputError` listing every problem in every file."""
+    config = config or load_config()
+    return load_briefs(_input_paths(config, inputs))
+
+
+def build(
+    inputs: Sequence[Path] | None = None,
+    config: Config | None = None,
+    *,
+    formats: Sequence[Format] | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build HTML and/or PDF briefs for ``inputs`` (default: the workspace's inputs folder).
+
+    Every input is validated before anything is rendered; a failure of one brief leaves
+    its earlier outputs untouched because files are written only once fully rendered.
+    """
+    config = config or load_config()
+    formats = list(formats or config.build.formats)
+    briefs = validate(inputs, config)
+    env = make_environment(template_dirs(config.templates_dir))
+    notify = progress or (lambda _id, _step: None)
+    return BuildReport([_build_one(loaded, config, env, formats, notify) for loaded in briefs])
+
+
+def _build_one(loaded: LoadedBrief, config: Config, env: object, formats: list[Format], notify: Progress) -> BriefResult:
+    brief = loaded.brief
+    started = time.perf_counter()
+    result = BriefResult(brief.brief.id, loaded.path)
+    notify(brief.brief.id, "start")
+
+    html = render_html(brief, env, page_size=config.build.page_size)  # type: ignore[arg-type]
+    notify(brief.brief.id, "html")
+    pdf_bytes, pages = None, None
+    if "pdf" in formats:
+        from . import pdf  # WeasyPrint is heavy: import it only when a PDF is wanted
+
+        rendered = pdf.write_pdf(
+            html,
+            base_dir=config.assets_dir,
+            allowed_roots=[*template_dirs(config.templates_dir), config.assets_dir],
+            date=brief.brief.date,
+        )
+        pdf_bytes, pages = rendered.data, rendered.pages
+        result.warnings.extend(f"{loaded.path}: refused to fetch {url}" for url in rendered.refused)
+        notify(brief.brief.id, "pdf")
+
+    # Everything is rendered: only now touch the output folder.
+    stem = config.output_dir / brief.brief.id
+    if "html" in formats:
+        atomic_write(stem.with_suffix(".html"), html)
+        result.outputs.append(Output(stem.with_suffix(".html"), "html", len(html.encode("utf-8"))))
+    if pdf_bytes is not None:
+        atomic_write(stem.with_suffix(".pdf"), pdf_bytes)
+        result.outputs.append(Output(stem.with_suffix(".pdf"), "pdf", len(pdf_bytes), pages))
+    result.seconds = time.perf_counter() - started
+    notify(brief.brief.id, "done")
+    return result

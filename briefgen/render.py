@@ -1,0 +1,282 @@
+"""Turn a validated brief into HTML: the Jinja environment, the template context, Markdown.
+
+Facts are untrusted text: templates autoescape, and Markdown output is sanitised with nh3
+before it is marked safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown as markdown_lib
+import nh3
+from markupsafe import Markup, escape
+
+from . import __version__
+from .errors import TemplateError
+from .facts import Brief, Cited, Money, PartialDate, Source
+
+#: Tags that Markdown may produce and a brief may show. No images, no embeds, no forms:
+#: a fact must never make the renderer fetch anything.
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "i", "li", "ol", "p", "pre", "q",
+    "s", "small", "strong", "sub", "sup", "ul",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def builtin_templates_dir() -> Path:
+    """The default theme: inside the installed package, or at the repository root in a checkout."""
+    packaged = Path(__file__).parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+@cache
+def _markdown() -> markdown_lib.Markdown:
+    return markdown_lib.Markdown(extensions=["sane_lists", "smarty"], output_format="html")
+
+
+@lru_cache(maxsize=4096)
+def markdown_to_html(text: str) -> Markup:
+    """Markdown to sanitised HTML (block level)."""
+    md = _markdown()
+    html = md.reset().convert(text)
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+def markdown_inline(text: str) -> Markup:
+    """Markdown for use inside a sentence or table cell: a lone paragraph loses its ``<p>``."""
+    html = str(markdown_to_html(text))
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return Markup(html)  # noqa: S704 - already sanitised
+
+
+def with_inline(block: Markup, extra: Markup) -> Markup:
+    """Append ``extra`` (e.g. citation marks) inside the last paragraph of a Markdown block,
+    so a reference sits at the end of the sentence it supports, not on a line of its own."""
+    html = str(block)
+    if html.endswith("</p>"):
+        return Markup(html[:-4] + " " + str(extra) + "</p>")  # noqa: S704 - both parts are safe markup
+    return Markup(html + " " + str(extra))  # noqa: S704
+
+
+# --------------------------------------------------------------------------- formatting
+
+_CURRENCY_SYMBOLS = {"USD": "US$", "EUR": "€", "GBP": "£", "INR": "₹", "RUB": "₽", "JPY": "¥", "CNY": "CN¥"}
+
+
+def format_money(money: Money) -> str:
+    """``US$30 billion per year (approx.)``: readable at a glance, exact figure kept in data."""
+    amount = money.amount
+    for size, word in ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
+        if amount >= size:
+            number = f"{(amount / size).normalize():f}"
+            text = f"{number} {word}"
+            break
+    else:
+        text = f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+    symbol = _CURRENCY_SYMBOLS.get(money.currency)
+    out = f"{symbol}{text}" if symbol else f"{money.currency} {text}"
+    if money.approximate:
+        out = f"about {out}"
+    if money.period:
+        out = f"{out} {money.period}"
+    return out
+
+
+def format_date(value: PartialDate | dt.date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, PartialDate):
+        return value.human()
+    return f"{value.day} {value:%B %Y}"
+
+
+def iso_date(value: PartialDate | dt.date | None) -> str:
+    if value is None:
+        return ""
+    return value.iso() if isinstance(value, PartialDate) else value.isoformat()
+
+
+# --------------------------------------------------------------------------- citations
+
+
+@dataclass(frozen=True)
+class Reference:
+    number: int
+    source: Source
+
+    @property
+    def anchor(self) -> str:
+        return f"src-{self.number}"
+
+
+class Citations:
+    """Numbers sources in order of first citation, so the reader meets [1] before [2]."""
+
+    def __init__(self, brief: Brief) -> None:
+        order: dict[str, int] = {}
+
+        def note(ids: Sequence[str]) -> None:
+            for source_id in ids:
+                order.setdefault(source_id, len(order) + 1)
+
+        for _, statement in brief.cited():
+            note(statement.sources)
+            for variant in statement.variants:
+                note(variant.sources)
+        for source in brief.sources:  # uncited sources still belong in the list
+            note([source.id])
+        self._numbers = order
+        self.references = [Reference(order[s.id], s) for s in sorted(brief.sources, key=lambda s: order[s.id])]
+
+    def number(self, source_id: str) -> int:
+        return self._numbers[source_id]
+
+    def links(self, ids: Sequence[str]) -> Markup:
+        numbers = sorted({self._numbers[i] for i in ids})
+        inner = Markup(",").join(Markup('<a href="#src-{0}">{0}</a>').format(n) for n in numbers)
+        return Markup('<sup class="cite">[{}]</sup>').format(inner)
+
+    def cite(self, statement: Cited) -> Markup:
+        """Reference marks for a statement, plus a visible note where sources disagree."""
+        marks = self.links(statement.sources)
+        if not statement.variants:
+            return marks
+        notes = Markup("; ").join(
+            Markup("{refs} gives {field} {value}").format(
+                field=escape(v.field.replace(".", " ").replace("_", " ")),
+                value=escape(v.value),
+                refs=self.links(v.sources),
+            )
+            for v in statement.variants
+        )
+        return marks + Markup(' <span class="variance">Sources differ: {}</span>').format(notes)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    template: str
+
+
+_SECTIONS: list[tuple[str, str, Callable[[Brief], bool]]] = [
+    ("key-judgments", "Key judgments", lambda b: bool(b.key_judgments or b.brief.summary)),
+    ("event", "The event", lambda b: b.event is not None),
+    ("agreements", "Agreements", lambda b: bool(b.agreements)),
+    ("context", "Context", lambda b: bool(b.context)),
+    ("sanction-risk", "Sanction-risk assessment", lambda b: b.sanction_risk is not None),
+    ("outlook", "Outlook: what to watch", lambda b: bool(b.outlook)),
+    ("sources", "Sources", lambda b: True),
+]
+
+
+def sections_for(brief: Brief) -> list[Section]:
+    """The sections this brief has, in reading order; absent facts get no empty heading."""
+    sections = []
+    for ident, title, present in _SECTIONS:
+        if present(brief):
+            if ident == "event" and brief.event is not None:
+                title = f"The {brief.event.kind}"
+            sections.append(Section(ident, title, f"partials/{ident.replace('-', '_')}.html.j2"))
+    return sections
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
+    """Jinja environment searching ``template_dirs`` in order (the user's first)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2", "svg.j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=markdown_to_html,
+        md_inline=markdown_inline,
+        with_inline=with_inline,
+        money=format_money,
+        date=format_date,
+        isodate=iso_date,
+    )
+    return env
+
+
+def template_dirs(user_dir: Path | None) -> list[Path]:
+    dirs = [user_dir] if user_dir is not None and user_dir.is_dir() else []
+    builtin = builtin_templates_dir()
+    if not any(d.resolve() == builtin.resolve() for d in dirs):
+        dirs.append(builtin)
+    return dirs
+
+
+def _template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str, int | None]:
+    """The deepest template frame of a render-time error (Jinja rewrites tracebacks so
+    template frames carry the template's file name and line)."""
+    searchpath = [Path(p).resolve() for p in getattr(env.loader, "searchpath", [])]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if any(path.is_relative_to(p) for p in searchpath):
+            return str(path), frame.lineno
+    return "<template>", None
+
+
+def build_context(brief: Brief, *, page_size: str = "A4") -> dict[str, Any]:
+    """Everything templates see. Templates get models, not pre-rendered strings."""
+    citations = Citations(brief)
+    return {
+        "brief": brief,
+        "meta": brief.brief,
+        "sections": sections_for(brief),
+        "cite": citations.cite,
+        "references": citations.references,
+        "page_size": page_size,
+        "generator": f"briefgen {__version__}",
+    }
+
+
+def render_html(brief: Brief, env: jinja2.Environment, *, page_size: str = "A4") -> str:
+    """The brief as one self-contained HTML page (also the PDF engine's input)."""
+    try:
+        template = env.get_template("brief.html.j2")
+        return template.render(build_context(brief, page_size=page_size))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.filename or exc.name or "<template>", exc.lineno, exc.message or "syntax error") from exc
+    except jinja2.TemplateNotFound as exc:
+        searched = ", ".join(getattr(env.loader, "searchpath", []))
+        raise TemplateError(str(exc.name), None, f"template {exc.name!r} not found in {searched}") from exc
+    except Exception as exc:  # a user's template can raise anything at render time
+        file, line = _template_location(exc, env)
+        raise TemplateError(file, line, f"{type(exc).__name__}: {exc}") from exc
+
+
+def iter_template_names(env: jinja2.Environment) -> Iterator[str]:
+    yield from env.list_templates()

@@ -1,0 +1,106 @@
+"""Safe YAML loading that remembers where every value came from.
+
+pydantic reports errors by location path (``("agreements", 0, "value")``); users need
+``file:line:column``. We compose the YAML node tree once, construct plain Python data
+from it with PyYAML's *safe* constructor, and record each path's position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Problem
+
+Path_ = tuple[str | int, ...]
+
+#: Inputs are hand-written facts; anything larger is a mistake or an attack.
+MAX_BYTES = 2 * 1024 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases, so "billion laughs" expansion cannot happen."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                None, None, "YAML aliases (*name) are not allowed in briefgen inputs", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+@dataclass
+class YamlDocument:
+    """Parsed data plus a map from location path to 1-based (line, column)."""
+
+    path: Path
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: Path_) -> tuple[int, int]:
+        """Position of ``loc``, or of its nearest ancestor that exists in the file."""
+        for end in range(len(loc), -1, -1):
+            if (pos := self.positions.get(tuple(loc[:end]))) is not None:
+                return pos
+        return (1, 1)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_yaml(path: Path) -> YamlDocument:
+    """Load one YAML file safely; raise :class:`InputError` with the position on failure."""
+    name = _display(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(name, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise InputError([Problem(name, 1, 1, "", f"file is larger than {MAX_BYTES // 1024} KiB")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(name, 1, 1, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+
+    loader = _NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError([Problem(name, 1, 1, "", "file is empty; expected a mapping of brief fields")])
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        raise InputError([Problem(name, line, col, "", f"invalid YAML: {message}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, 1, 1, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+    doc = YamlDocument(path=path, data=data)
+    _record(node, (), doc.positions)
+    return doc
+
+
+def _record(node: yaml.Node, loc: Path_, positions: dict[Path_, tuple[int, int]]) -> None:
+    positions.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            child = (*loc, key_node.value)
+            # Point at the key: "parties:" is where a reader looks for the field.
+            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _record(value_node, child, positions)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record(item, (*loc, index), positions)

@@ -1,0 +1,72 @@
+"""Shared fixtures. PDFs are slow to lay out: each is built once per session and shared."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from briefgen import build, load_config
+from briefgen.pipeline import BuildReport
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEED = REPO / "inputs" / "2021-12-06-india-russia-summit.yaml"
+SECOND = REPO / "inputs" / "2023-08-18-camp-david-trilateral.yaml"
+
+
+@dataclass
+class Built:
+    workspace: Path
+    report: BuildReport
+
+    def path(self, brief_id: str, fmt: str) -> Path:
+        return self.workspace / "output" / f"{brief_id}.{fmt}"
+
+
+def make_workspace(root: Path, *inputs: Path) -> Path:
+    """A workspace folder with copies of ``inputs``; no briefgen.toml (defaults apply)."""
+    (root / "inputs").mkdir(parents=True, exist_ok=True)
+    for source in inputs:
+        shutil.copy(source, root / "inputs" / source.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def built_examples(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """Both shipped inputs, built once (HTML and PDF) into a throw-away workspace."""
+    workspace = make_workspace(tmp_path_factory.mktemp("examples"), SEED, SECOND)
+    report = build(config=load_config(workspace))
+    return Built(workspace, report)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return make_workspace(tmp_path)
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "briefgen", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def parse_html(text: str):  # type: ignore[no-untyped-def]
+    """An ElementTree of an HTML page (tinyhtml5, the HTML5 parser WeasyPrint itself uses)."""
+    import tinyhtml5
+
+    return tinyhtml5.parse(text, namespace_html_elements=False)
+
+
+def text_of(element) -> str:  # type: ignore[no-untyped-def]
+    return " ".join("".join(element.itertext()).split())
