@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["BriefgenError", "InputError", "TemplateError", "build", "load_config", "validate", "__version__"]
+__all__ = ["BriefgenError", "InputError", "TemplateError", "__version__", "build", "load_config", "validate"]
 
 if TYPE_CHECKING:
-    from .pipeline import build, validate
     from .config import load_config
     from .errors import BriefgenError, InputError, TemplateError
+    from .pipeline import build, validate
 
 _LAZY = {
     "build": "pipeline",

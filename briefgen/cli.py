@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TypeVar
 
@@ -36,13 +36,13 @@ class _State:
     debug = False
 
 
-class FormatChoice(str, Enum):
+class FormatChoice(StrEnum):
     html = "html"
     pdf = "pdf"
     all = "all"
 
 
-class PageSizeChoice(str, Enum):
+class PageSizeChoice(StrEnum):
     A4 = "A4"
     Letter = "Letter"
 
@@ -113,7 +113,8 @@ def build(
     paths: PathsArg = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: output/).")] = None,
     fmt: Annotated[
-        FormatChoice | None, typer.Option("--format", "-f", help="What to write (default: from briefgen.toml, else all).")
+        FormatChoice | None,
+        typer.Option("--format", "-f", help="What to write (default: from briefgen.toml, else all)."),
     ] = None,
     templates: Annotated[
         Path | None, typer.Option("--templates", "-t", help="Template folder searched before the built-in theme.")
@@ -122,11 +123,11 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or summary.")] = False,
 ) -> None:
     """Build the HTML and PDF brief for every input."""
-    from .pipeline import build as run_build
     from .config import load_config
+    from .pipeline import build as run_build
 
     config = load_config(
-        **{
+        overrides={
             "paths.output": out,
             "paths.templates": templates,
             "build.page_size": page_size.value if page_size else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +30,7 @@ class Paths(_Section):
 
 
 class BuildOptions(_Section):
-    formats: list[Format] = Field(default_factory=lambda: ["html", "pdf"], min_length=1)
+    formats: list[Format] = Field(default_factory=lambda: list[Format](["html", "pdf"]), min_length=1)
     page_size: PageSize = "A4"
 
 
@@ -84,7 +85,7 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int:
     return 0
 
 
-def load_config(root: Path | None = None, **overrides: Any) -> Config:
+def load_config(root: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
     """Read ``briefgen.toml`` from the workspace (if any) and apply CLI overrides.
 
     ``overrides`` are dotted section options, e.g. ``{"build.page_size": "Letter"}``.
@@ -101,7 +102,7 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
             match = re.search(r"line (\d+), column (\d+)", str(exc))
             line, col = (int(match[1]), int(match[2])) if match else (0, 0)
             raise InputError([Problem(str(path), line, col, "", f"invalid TOML: {exc}")]) from None
-    for dotted, value in overrides.items():
+    for dotted, value in (overrides or {}).items():
         if value is None:
             continue
         section, _, key = dotted.partition(".")

@@ -42,11 +42,11 @@ __all__ = [
     "KeyJudgment",
     "LoadedBrief",
     "PartialDate",
-    "Source",
     "SanctionRisk",
+    "Source",
+    "json_schema",
     "load_brief",
     "load_briefs",
-    "json_schema",
 ]
 
 # --------------------------------------------------------------------------- value types
@@ -82,7 +82,7 @@ class PartialDate:
     News reports rarely give every date to the day; forcing a day would invent precision.
     """
 
-    __slots__ = ("year", "month", "day")
+    __slots__ = ("day", "month", "year")
 
     def __init__(self, year: int, month: int | None = None, day: int | None = None) -> None:
         if day is not None and month is None:
@@ -434,7 +434,7 @@ def _dotted(loc: Iterable[str | int]) -> str:
 
 
 def _message(error: Any) -> str:
-    kind, msg = error["type"], error["msg"]
+    kind, msg = str(error["type"]), str(error["msg"])
     if kind == "missing":
         return "field required"
     if kind == "extra_forbidden":
@@ -451,9 +451,7 @@ def _citation_problems(doc: YamlDocument, name: str) -> list[Problem]:
     data = doc.data
     if not isinstance(data, dict):
         return []
-    known = {
-        s.get("id") for s in data.get("sources") or [] if isinstance(s, dict) and isinstance(s.get("id"), str)
-    }
+    known = {s.get("id") for s in data.get("sources") or [] if isinstance(s, dict) and isinstance(s.get("id"), str)}
     problems: list[Problem] = []
 
     def walk(value: object, loc: tuple[str | int, ...]) -> None:

@@ -26,7 +26,7 @@ class FetchRefused(ValueError):
     """Raised for a URL outside the allow-list. WeasyPrint logs it and leaves the resource out."""
 
 
-class AllowListFetcher(URLFetcher):
+class AllowListFetcher(URLFetcher):  # type: ignore[misc]
     """Serves ``data:`` URLs and files under the allowed folders; refuses everything else.
 
     No network, no ``file://`` outside the theme and asset folders, no redirects. The same
@@ -42,7 +42,7 @@ class AllowListFetcher(URLFetcher):
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
-            return super().fetch(url, headers)  # type: ignore[no-any-return]
+            return super().fetch(url, headers)
         if scheme == "file":
             path = Path(unquote(urlsplit(url).path)).resolve()
             if path.is_file() and any(path.is_relative_to(root) for root in self.allowed_roots):

@@ -85,7 +85,9 @@ def build(
     return BuildReport([_build_one(loaded, config, env, formats, notify) for loaded in briefs])
 
 
-def _build_one(loaded: LoadedBrief, config: Config, env: object, formats: list[Format], notify: Progress) -> BriefResult:
+def _build_one(
+    loaded: LoadedBrief, config: Config, env: object, formats: list[Format], notify: Progress
+) -> BriefResult:
     brief = loaded.brief
     started = time.perf_counter()
     result = BriefResult(brief.brief.id, loaded.path)

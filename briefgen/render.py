@@ -269,7 +269,9 @@ def render_html(brief: Brief, env: jinja2.Environment, *, page_size: str = "A4")
         template = env.get_template("brief.html.j2")
         return template.render(build_context(brief, page_size=page_size))
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(exc.filename or exc.name or "<template>", exc.lineno, exc.message or "syntax error") from exc
+        raise TemplateError(
+            exc.filename or exc.name or "<template>", exc.lineno, exc.message or "syntax error"
+        ) from exc
     except jinja2.TemplateNotFound as exc:
         searched = ", ".join(getattr(env.loader, "searchpath", []))
         raise TemplateError(str(exc.name), None, f"template {exc.name!r} not found in {searched}") from exc

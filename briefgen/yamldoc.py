@@ -24,13 +24,13 @@ MAX_BYTES = 2 * 1024 * 1024
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses aliases, so "billion laughs" expansion cannot happen."""
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
                 None, None, "YAML aliases (*name) are not allowed in briefgen inputs", event.start_mark
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 @dataclass

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from pypdf import PdfReader
@@ -110,7 +111,7 @@ def test_same_input_gives_same_bytes(built_examples: Built, tmp_path: Path) -> N
 def test_letter_page_size(tmp_path: Path) -> None:
     from .conftest import DATA
 
-    report = build([DATA / "minimal.yaml"], load_config(make_workspace(tmp_path), **{"build.page_size": "Letter"}))
+    report = build([DATA / "minimal.yaml"], load_config(make_workspace(tmp_path), {"build.page_size": "Letter"}))
     box = PdfReader(report.results[0].output("pdf").path).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 
@@ -119,9 +120,9 @@ def test_letter_page_size(tmp_path: Path) -> None:
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         _Recorder.hits.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
@@ -150,7 +151,7 @@ def test_loopback_server_is_reachable(loopback_server: tuple[str, list[str]]) ->
     import urllib.request
 
     url, hits = loopback_server
-    urllib.request.urlopen(f"{url}/probe", timeout=5).close()  # noqa: S310 - loopback only
+    urllib.request.urlopen(f"{url}/probe", timeout=5).close()
     assert hits == ["/probe"]
 
 
@@ -166,9 +167,7 @@ def test_facts_cannot_make_the_pdf_fetch_anything(loopback_server: tuple[str, li
     assert PdfReader(pdf).attachments == {}
 
 
-def test_templates_cannot_fetch_outside_the_allow_list(
-    loopback_server: tuple[str, list[str]], tmp_path: Path
-) -> None:
+def test_templates_cannot_fetch_outside_the_allow_list(loopback_server: tuple[str, list[str]], tmp_path: Path) -> None:
     """Even a template (trusted more than facts) gets nothing from the network or the disk."""
     url, hits = loopback_server
     html = f"""<html><head><link rel="attachment" href="file:///etc/passwd">
