@@ -26,7 +26,13 @@ def test_wheel_ships_templates_and_builds_without_a_checkout(tmp_path: Path) -> 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     workspace = make_workspace(tmp_path / "ws", DATA / "minimal.yaml")
-    code = "import briefgen.render as r, sys; print(r.builtin_templates_dir()); sys.argv=['briefgen','build','-q','-f','html']; from briefgen.cli import main; main()"
+    code = (
+        "import sys, briefgen.render as r\n"
+        "print(r.builtin_templates_dir())\n"
+        "sys.argv = ['briefgen', 'build', '-q', '-f', 'html']\n"
+        "from briefgen.cli import main\n"
+        "main()\n"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=workspace, capture_output=True, text=True, env={"PYTHONPATH": str(site)}
     )
