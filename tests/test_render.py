@@ -19,7 +19,7 @@ from briefgen.render import (
     template_dirs,
 )
 
-from .conftest import DATA, SEED, parse_html, text_of
+from .conftest import DATA, SEED, Built, parse_html, text_of
 
 
 def render(path: Path, user_templates: Path | None = None) -> str:
@@ -153,3 +153,20 @@ def test_template_runtime_error_names_file_and_line(tmp_path: Path) -> None:
         render(DATA / "minimal.yaml", tmp_path)
     assert info.value.file == str(bad.resolve()) and info.value.line == 2
     assert "no_such_field" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "fact", ["New Delhi", "2+2", "AK-203", "S-400", "CAATSA", "Turkey", "2031", "2025", "US$30 billion"]
+)
+def test_seed_html_carries_the_summits_facts(built_examples: Built, fact: str) -> None:
+    root = parse_html(built_examples.path("india-russia-summit-2021-12", "html").read_text())
+    assert fact in text_of(root.find(".//body"))
+
+
+def test_seed_html_sources_list(built_examples: Built) -> None:
+    root = parse_html(built_examples.path("india-russia-summit-2021-12", "html").read_text())
+    items = root.find(".//section[@id='sources']/ol")
+    brief = load_brief(SEED).brief
+    assert len(items) == len(brief.sources)
+    assert [li.get("id") for li in items] == [f"src-{n}" for n in range(1, len(items) + 1)]
+    assert "Congress.gov" in text_of(items)
