@@ -11,6 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError, Problem
+from .mailconfig import MailOptions
+from .stakeholders import Stakeholder
 
 CONFIG_NAME = "briefgen.toml"
 
@@ -23,15 +25,22 @@ class _Section(BaseModel):
 
 
 class Paths(_Section):
-    inputs: Path = Path("inputs")
-    output: Path = Path("output")
+    inputs: Path = Field(Path("inputs"), description="The YAML facts, one file per brief.")
+    output: Path = Field(Path("output"), description="Where the HTML and PDF briefs are written.")
     templates: Path = Field(Path("templates"), description="Searched before the built-in theme.")
     assets: Path = Field(Path("assets"), description="Images and fonts templates may reference.")
 
 
 class BuildOptions(_Section):
-    formats: list[Format] = Field(default_factory=lambda: list[Format](["html", "pdf"]), min_length=1)
-    page_size: PageSize = "A4"
+    formats: list[Format] = Field(
+        default_factory=lambda: list[Format](["html", "pdf"]), min_length=1, description="What to write."
+    )
+    page_size: PageSize = Field("A4", description="PDF page size.")
+
+
+class AssessOptions(_Section):
+    model: Path | None = Field(None, description="Risk-model TOML replacing the built-in one.")
+    strict: bool = Field(False, description="Treat lint warnings as errors when building.")
 
 
 class Config(_Section):
@@ -40,6 +49,9 @@ class Config(_Section):
     root: Path = Field(default_factory=Path.cwd, exclude=True)
     paths: Paths = Field(default_factory=Paths)
     build: BuildOptions = Field(default_factory=BuildOptions)
+    assess: AssessOptions = Field(default_factory=AssessOptions)
+    mail: MailOptions = Field(default_factory=MailOptions)
+    stakeholders: list[Stakeholder] = Field(default_factory=list)
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.root / path
@@ -60,6 +72,10 @@ class Config(_Section):
     def assets_dir(self) -> Path:
         return self.resolve(self.paths.assets)
 
+    @property
+    def risk_model_path(self) -> Path | None:
+        return self.resolve(self.assess.model) if self.assess.model else None
+
 
 def find_workspace(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding ``briefgen.toml``, else ``start``."""
@@ -70,19 +86,34 @@ def find_workspace(start: Path | None = None) -> Path:
     return start
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int:
-    """Best-effort line of a dotted TOML key: tomllib keeps no positions."""
-    table, key = [str(p) for p in loc[:-1] if not isinstance(p, int)], str(loc[-1]) if loc else ""
-    in_table = not table
+def toml_line(text: str, loc: tuple[Any, ...]) -> int:
+    """Best-effort line of a dotted TOML key: tomllib keeps no positions.
+
+    ``[[array]]`` tables are counted, so ``("stakeholders", 1, "email")`` finds the second
+    one; an item of a list value points at the list's key; a key not in the file (a missing
+    field) points at its table's header.
+    """
+    parts = list(loc)
+    while parts and isinstance(parts[-1], int):
+        parts.pop()
+    key = str(parts[-1]) if parts else ""
+    table = [str(p) for p in parts[:-1] if not isinstance(p, int)]
+    index = next((p for p in parts[:-1] if isinstance(p, int)), None)
+    in_table, seen, header = not table, -1, 0
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("["):
             in_table = stripped.strip("[] ") == ".".join(table)
+            if in_table and stripped.startswith("[["):
+                seen += 1
+                in_table = index is None or seen == index
+            if in_table:
+                header = number
             if in_table and not key:
                 return number
         elif in_table and re.match(rf"{re.escape(key)}\s*=", stripped):
             return number
-    return 0
+    return header
 
 
 def load_config(root: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -116,5 +147,5 @@ def load_config(root: Path | None = None, overrides: Mapping[str, Any] | None = 
             message = error["msg"].replace("Input should be", "expected")
             if error["type"] == "extra_forbidden":
                 message = "unknown option"
-            problems.append(Problem(str(path), _line_of(text, loc), 1 if text else 0, ".".join(map(str, loc)), message))
+            problems.append(Problem(str(path), toml_line(text, loc), 1 if text else 0, ".".join(map(str, loc)), message))
         raise InputError(problems) from None

@@ -37,6 +37,16 @@ class InputError(BriefgenError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class LintFailed(BriefgenError):
+    """Lint findings that fail the run (errors, or warnings under ``--strict``)."""
+
+    exit_code = 2
+
+    def __init__(self, findings: list[object]) -> None:
+        self.findings = findings
+        super().__init__("\n".join(str(f) for f in findings))
+
+
 class TemplateError(BriefgenError):
     """A template failed to compile or render; names the template file and line."""
 
@@ -49,3 +59,9 @@ class TemplateError(BriefgenError):
 
 class RenderError(BriefgenError):
     """The PDF engine failed for a reason that is not the user's input."""
+
+
+class UsageError(BriefgenError):
+    """The command cannot do what was asked as asked (e.g. it would overwrite files without --force)."""
+
+    exit_code = 2

@@ -191,9 +191,13 @@ class Variant(Model):
 
 
 class Cited(Model):
-    """A statement that rests on one or more sources."""
+    """A statement that rests on one or more sources.
 
-    sources: list[SourceId] = Field(min_length=1, description="Ids of the sources this rests on.")
+    An empty list is valid input (a draft may not be sourced yet) but ``briefgen lint``
+    flags it and the brief marks it as unsourced.
+    """
+
+    sources: list[SourceId] = Field(default_factory=list, description="Ids of the sources this rests on.")
     variants: list[Variant] = Field(default_factory=list, description="Values other sources give instead.")
 
 
@@ -302,7 +306,15 @@ class ContextItem(Cited):
     text: Markdown
 
 
-Likelihood = Text
+#: An ICD 203 term from either row, or a probability (0.7 or "70%"); see ``estimative``.
+Likelihood = Annotated[
+    Text | float,
+    Field(
+        json_schema_extra={
+            "examples": ["almost no chance", "very unlikely", "unlikely", "roughly even chance", "likely", 0.7, "70%"]
+        }
+    ),
+]
 Confidence = Literal["low", "moderate", "high"]
 
 
@@ -328,15 +340,22 @@ class Precedent(Cited):
     reason: Markdown | None = None
 
 
+ModelFactorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
 class Factor(Cited):
     name: Text
     direction: Literal["raises", "lowers", "neutral"]
     evidence: Markdown
+    factor: ModelFactorId | None = Field(None, description="The risk model's factor this is evidence for.")
+    value: Text | None = Field(None, description="The factor's level this evidence supports, e.g. 'high'.")
 
 
 class Mitigation(Cited):
     name: Text
     text: Markdown
+    factor: ModelFactorId | None = Field(None, description="The risk model's factor this is evidence for.")
+    value: Text | None = Field(None, description="The factor's level this evidence supports.")
 
 
 class Assessment(Cited):
@@ -476,7 +495,7 @@ def _citation_problems(doc: YamlDocument, name: str) -> list[Problem]:
     return problems
 
 
-def _display_name(path: Path) -> str:
+def display_name(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -486,7 +505,7 @@ def _display_name(path: Path) -> str:
 def load_brief(path: Path) -> LoadedBrief:
     """Load and validate one input file; raise :class:`InputError` listing every problem."""
     doc = load_yaml(path)
-    name = _display_name(path)
+    name = display_name(path)
     problems = _citation_problems(doc, name)
     try:
         brief = Brief.model_validate(doc.data)
@@ -527,11 +546,11 @@ def load_briefs(paths: Iterable[Path]) -> list[LoadedBrief]:
             line, col = item.document.locate(("brief", "id"))
             problems.append(
                 Problem(
-                    _display_name(item.path),
+                    display_name(item.path),
                     line,
                     col,
                     "brief.id",
-                    f"id {item.brief.brief.id!r} is already used by {_display_name(first.path)}",
+                    f"id {item.brief.brief.id!r} is already used by {display_name(first.path)}",
                 )
             )
     if problems:

@@ -1,4 +1,4 @@
-"""The build pipeline, read top to bottom: load → validate → render → write."""
+"""The build pipeline, read top to bottom: load → validate → assess → render → write."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 from .config import Config, Format, load_config
-from .errors import InputError, Problem
+from .errors import InputError, LintFailed, Problem
 from .facts import LoadedBrief, find_inputs, load_briefs
+from .lint import Finding, fails, lint_brief
 from .render import make_environment, render_html, template_dirs
+from .risk import RiskModel, assess, load_model
 from .write import atomic_write
 
-__all__ = ["BriefResult", "BuildReport", "Output", "build", "validate"]
+__all__ = ["BriefResult", "BuildReport", "Output", "build", "lint", "validate"]
 
 #: Called as ``progress(brief_id, step)`` with step one of "start", "html", "pdf", "done".
 Progress = Callable[[str, str], None]
@@ -34,6 +38,7 @@ class BriefResult:
     outputs: list[Output] = field(default_factory=list)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     def output(self, fmt: Format) -> Output | None:
         return next((o for o in self.outputs if o.format == fmt), None)
@@ -46,6 +51,10 @@ class BuildReport:
     @property
     def warnings(self) -> list[str]:
         return [w for r in self.results for w in r.warnings]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
 
 
 def _input_paths(config: Config, inputs: Sequence[Path] | None) -> list[Path]:
@@ -65,35 +74,71 @@ def validate(inputs: Sequence[Path] | None = None, config: Config | None = None)
     return load_briefs(_input_paths(config, inputs))
 
 
+def _model_for(config: Config, briefs: Sequence[LoadedBrief]) -> RiskModel | None:
+    """The risk model, read only when some brief has a sanction-risk section."""
+    if not any(b.brief.sanction_risk for b in briefs):
+        return None
+    return load_model(config.risk_model_path)
+
+
+def lint(
+    inputs: Sequence[Path] | None = None, config: Config | None = None
+) -> list[tuple[LoadedBrief, list[Finding]]]:
+    """Validate, then run the analytic-integrity checks on every input."""
+    config = config or load_config()
+    briefs = validate(inputs, config)
+    model = _model_for(config, briefs)
+    return [(loaded, lint_brief(loaded, model)) for loaded in briefs]
+
+
 def build(
     inputs: Sequence[Path] | None = None,
     config: Config | None = None,
     *,
     formats: Sequence[Format] | None = None,
+    strict: bool | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build HTML and/or PDF briefs for ``inputs`` (default: the workspace's inputs folder).
 
-    Every input is validated before anything is rendered; a failure of one brief leaves
-    its earlier outputs untouched because files are written only once fully rendered.
+    Every input is validated and linted before anything is rendered (lint findings are
+    warnings unless ``strict``); a failure of one brief leaves its earlier outputs
+    untouched because files are written only once fully rendered.
     """
     config = config or load_config()
     formats = list(formats or config.build.formats)
+    strict = config.assess.strict if strict is None else strict
     briefs = validate(inputs, config)
+    model = _model_for(config, briefs)
+    findings = [lint_brief(loaded, model) for loaded in briefs]
+    everything = [f for fs in findings for f in fs]
+    if strict and fails(everything, strict=True):
+        raise LintFailed([f for f in everything if f.severity != "info"])
     env = make_environment(template_dirs(config.templates_dir))
     notify = progress or (lambda _id, _step: None)
-    return BuildReport([_build_one(loaded, config, env, formats, notify) for loaded in briefs])
+    results = []
+    for loaded, brief_findings in zip(briefs, findings, strict=True):
+        result = _build_one(loaded, config, env, model, formats, notify)
+        result.findings = brief_findings
+        results.append(result)
+    return BuildReport(results)
 
 
 def _build_one(
-    loaded: LoadedBrief, config: Config, env: object, formats: list[Format], notify: Progress
+    loaded: LoadedBrief,
+    config: Config,
+    env: jinja2.Environment,
+    model: RiskModel | None,
+    formats: list[Format],
+    notify: Progress,
 ) -> BriefResult:
     brief = loaded.brief
     started = time.perf_counter()
     result = BriefResult(brief.brief.id, loaded.path)
     notify(brief.brief.id, "start")
+    assessment = assess(brief, model) if model is not None else None
 
-    html = render_html(brief, env, page_size=config.build.page_size)  # type: ignore[arg-type]
+    html = render_html(brief, env, page_size=config.build.page_size, assessment=assessment)
     notify(brief.brief.id, "html")
     pdf_bytes, pages = None, None
     if "pdf" in formats:

@@ -13,16 +13,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import markdown as markdown_lib
 import nh3
 from markupsafe import Markup, escape
 
-from . import __version__
+from . import __version__, charts
 from .errors import TemplateError
+from .estimative import CONFIDENCE_LEVELS, SCALE, Likelihood, Row, UnknownLikelihood, parse_likelihood, terms_in
 from .facts import Brief, Cited, Money, PartialDate, Source
+
+if TYPE_CHECKING:
+    from .risk import Assessment
 
 #: Tags that Markdown may produce and a brief may show. No images, no embeds, no forms:
 #: a fact must never make the renderer fetch anything.
@@ -104,6 +108,11 @@ def format_money(money: Money) -> str:
     return out
 
 
+def format_signed(value: float) -> str:
+    """``+1.50`` / ``−1.00``: contributions read as additions, with a true minus sign."""
+    return f"{value:+.2f}".replace("-", "−")
+
+
 def format_date(value: PartialDate | dt.date | None) -> str:
     if value is None:
         return ""
@@ -160,6 +169,8 @@ class Citations:
 
     def cite(self, statement: Cited) -> Markup:
         """Reference marks for a statement, plus a visible note where sources disagree."""
+        if not statement.sources:
+            return Markup('<sup class="cite unsourced" title="No source given">[unsourced]</sup>')
         marks = self.links(statement.sources)
         if not statement.variants:
             return marks
@@ -189,10 +200,19 @@ _SECTIONS: list[tuple[str, str, Callable[[Brief], bool]]] = [
     ("event", "The event", lambda b: b.event is not None),
     ("agreements", "Agreements", lambda b: bool(b.agreements)),
     ("context", "Context", lambda b: bool(b.context)),
+    ("timeline", "Timeline", lambda b: len(charts.timeline_entries(b)) >= 3),
     ("sanction-risk", "Sanction-risk assessment", lambda b: b.sanction_risk is not None),
     ("outlook", "Outlook: what to watch", lambda b: bool(b.outlook)),
     ("sources", "Sources", lambda b: True),
+    ("annex", "Annex: estimative language", lambda b: _uses_estimates(b)),
 ]
+
+
+def _uses_estimates(brief: Brief) -> bool:
+    if any(kj.likelihood is not None or kj.confidence for kj in brief.key_judgments):
+        return True
+    risk = brief.sanction_risk
+    return risk is not None and risk.assessment is not None
 
 
 def sections_for(brief: Brief) -> list[Section]:
@@ -224,6 +244,7 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         md_inline=markdown_inline,
         with_inline=with_inline,
         money=format_money,
+        signed=format_signed,
         date=format_date,
         isodate=iso_date,
     )
@@ -249,9 +270,66 @@ def _template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str
     return "<template>", None
 
 
-def build_context(brief: Brief, *, page_size: str = "A4") -> dict[str, Any]:
+def preferred_row(brief: Brief) -> Row:
+    """The row of the ICD 203 scale the brief writes in (the primary terms unless it uses the alternatives)."""
+    rows: list[Row] = []
+    values = [kj.likelihood for kj in brief.key_judgments]
+    if brief.sanction_risk and brief.sanction_risk.assessment:
+        values.append(brief.sanction_risk.assessment.likelihood)
+    for value in values:
+        if value is not None:
+            try:
+                if (row := parse_likelihood(value).row) is not None:
+                    rows.append(row)
+            except UnknownLikelihood:
+                pass
+    rows += [row for kj in brief.key_judgments for _, row in terms_in(kj.text)]
+    return "alternative" if rows and rows.count("alternative") > rows.count("term") else "term"
+
+
+def likelihood_of(value: str | float | None) -> Likelihood | None:
+    if value is None:
+        return None
+    try:
+        return parse_likelihood(value)
+    except UnknownLikelihood:
+        return None
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    count: int
+    kinds: list[tuple[str, int]]
+    oldest: Source | None
+    newest: Source | None
+
+
+def summarise_sources(brief: Brief) -> SourceSummary:
+    kinds: dict[str, int] = {}
+    for source in brief.sources:
+        kinds[source.kind] = kinds.get(source.kind, 0) + 1
+    dated = sorted((s for s in brief.sources if s.published), key=lambda s: s.published.first_day())  # type: ignore[union-attr]
+    return SourceSummary(
+        len(brief.sources),
+        sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])),
+        dated[0] if dated else None,
+        dated[-1] if dated else None,
+    )
+
+
+def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment | None = None) -> dict[str, Any]:
     """Everything templates see. Templates get models, not pre-rendered strings."""
     citations = Citations(brief)
+    row = preferred_row(brief)
+    stated_cell = None
+    risk_chart = None
+    if assessment is not None:
+        stated = brief.sanction_risk.assessment if brief.sanction_risk else None
+        if stated is not None and (parsed := likelihood_of(stated.likelihood)) is not None:
+            stated_cell = (parsed.band.index, stated.impact)
+        risk_chart = charts.risk_matrix(
+            assessment.model.rating.matrix, (assessment.band.index, assessment.impact), stated_cell
+        )
     return {
         "brief": brief,
         "meta": brief.brief,
@@ -260,14 +338,27 @@ def build_context(brief: Brief, *, page_size: str = "A4") -> dict[str, Any]:
         "references": citations.references,
         "page_size": page_size,
         "generator": f"briefgen {__version__}",
+        "row": row,
+        "likelihood_of": likelihood_of,
+        "scale": SCALE,
+        "confidence_levels": CONFIDENCE_LEVELS,
+        "assessment": assessment,
+        "source_summary": summarise_sources(brief),
+        "charts": {
+            "timeline": charts.timeline(brief),
+            "risk_matrix": risk_chart,
+            "figures": charts.figures(brief, format_money),
+        },
     }
 
 
-def render_html(brief: Brief, env: jinja2.Environment, *, page_size: str = "A4") -> str:
+def render_html(
+    brief: Brief, env: jinja2.Environment, *, page_size: str = "A4", assessment: Assessment | None = None
+) -> str:
     """The brief as one self-contained HTML page (also the PDF engine's input)."""
     try:
         template = env.get_template("brief.html.j2")
-        return template.render(build_context(brief, page_size=page_size))
+        return template.render(build_context(brief, page_size=page_size, assessment=assessment))
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(
             exc.filename or exc.name or "<template>", exc.lineno, exc.message or "syntax error"

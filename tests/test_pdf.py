@@ -82,9 +82,11 @@ def test_outline_lists_every_section(seed_pdf: PdfReader) -> None:
         "The summit",
         "Agreements",
         "Context",
+        "Timeline",
         "Sanction-risk assessment",
         "Outlook: what to watch",
         "Sources",
+        "Annex: estimative language",
     ]
 
 

@@ -46,17 +46,20 @@ def test_page_is_semantic_and_self_contained() -> None:
 
 def test_absent_sections_have_no_heading() -> None:
     brief = load_brief(DATA / "minimal.yaml").brief
-    assert [s.id for s in sections_for(brief)] == ["key-judgments", "event", "sources"]
+    expected = ["key-judgments", "event", "sources", "annex"]
+    assert [s.id for s in sections_for(brief)] == expected
     root = parse_html(render(DATA / "minimal.yaml"))
     ids = [s.get("id") for s in root.iter("section")]
-    assert ids == ["key-judgments", "event", "sources"]
+    assert ids == expected
     assert "Agreements" not in text_of(root) and "Sanction" not in text_of(root)
 
 
 def test_seed_sections_in_order() -> None:
     root = parse_html(render(SEED))
     ids = [s.get("id") for s in root.iter("section")]
-    assert ids == ["key-judgments", "event", "agreements", "context", "sanction-risk", "outlook", "sources"]
+    assert ids == [
+        "key-judgments", "event", "agreements", "context", "timeline", "sanction-risk", "outlook", "sources", "annex"
+    ]  # fmt: skip
     toc = [a.get("href") for a in root.find(".//nav").iter("a")]
     assert toc == [f"#{i}" for i in ids]
 

@@ -1,0 +1,227 @@
+"""The ``[mail]`` section of briefgen.toml, and the settings ``send`` uses once the
+environment has had its say.
+
+The SMTP password is never part of the configuration: it comes from
+``BRIEFGEN_SMTP_PASSWORD`` or from the file ``password_file`` names, and it travels inside a
+:class:`Secret` whose ``repr`` and ``str`` hide it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import formataddr, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from .errors import InputError, Problem
+from .stakeholders import check_address
+
+if TYPE_CHECKING:
+    from .config import Config
+
+__all__ = ["ENVIRONMENT", "MailOptions", "MailSettings", "Secret", "SmtpSettings", "mail_settings"]
+
+Security = Literal["starttls", "ssl", "none"]
+DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
+
+#: Environment variables and the ``[mail]`` option each one overrides.
+ENVIRONMENT = {
+    "BRIEFGEN_SMTP_HOST": "host",
+    "BRIEFGEN_SMTP_PORT": "port",
+    "BRIEFGEN_SMTP_SECURITY": "security",
+    "BRIEFGEN_SMTP_USERNAME": "username",
+    "BRIEFGEN_SMTP_FROM": "sender",
+    "BRIEFGEN_SMTP_PASSWORD_FILE": "password_file",
+}
+PASSWORD_VARIABLE = "BRIEFGEN_SMTP_PASSWORD"
+
+#: Sender of outbox messages when none is configured.
+OUTBOX_SENDER = "briefgen <briefgen@localhost>"
+
+
+def check_mailbox(value: str) -> str:
+    """``Name <name@example.org>`` or a bare address, normalised; an error otherwise."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise PydanticCustomError("mailbox", "expected one line, like Name <name@example.org>")
+    name, address = parseaddr(value.strip())
+    if not address:
+        raise PydanticCustomError("mailbox", "expected an address like Name <name@example.org>, got {v!r}", {"v": value})
+    return formataddr((name, check_address(address)))
+
+
+Mailbox = Annotated[str, AfterValidator(check_mailbox)]
+Host = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._:\[\]-]+$", max_length=253)]
+
+
+class MailOptions(BaseModel):
+    """``[mail]``: how ``briefgen send`` delivers. Without a host, messages go to the outbox."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: Host | None = Field(None, description="SMTP server; leave out to write .eml files to output/outbox/.")
+    port: int | None = Field(None, ge=1, le=65535, description="Default: 587 (starttls), 465 (ssl), 25 (none).")
+    security: Security = "starttls"
+    username: str | None = Field(None, min_length=1)
+    password_file: Path | None = Field(None, description="File holding the SMTP password (one line).")
+    sender: Mailbox | None = Field(None, description="From: header, e.g. 'Desk <desk@example.org>'.")
+    reply_to: Mailbox | None = None
+    ca_file: Path | None = Field(None, description="Extra CA certificates (PEM) to trust, e.g. a company relay's.")
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for the server.")
+    retries: int = Field(3, ge=0, le=10, description="Retries of a transient failure (4xx, lost connection).")
+    retry_delay: float = Field(2.0, ge=0, le=300, description="First back-off in seconds; doubles per retry.")
+    stakeholders: Path | None = Field(None, description="YAML file of stakeholders (default: stakeholders.yaml).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise PydanticCustomError(
+                "password_in_config",
+                "the SMTP password is never read from briefgen.toml: "
+                f"set {PASSWORD_VARIABLE} or password_file, and remove it from the file",
+            )
+        return data
+
+
+class Secret:
+    """A string that does not show itself in reprs, logs or tracebacks' locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: Security
+    username: str | None = None
+    password: Secret | None = field(default=None, repr=False)
+    ca_file: Path | None = None
+    timeout: float = 30.0
+
+    @property
+    def url(self) -> str:
+        """Where messages go, for the ledger and messages (never with credentials)."""
+        scheme = "smtps" if self.security == "ssl" else "smtp"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    smtp: SmtpSettings | None  # None: write to the outbox
+    sender: str
+    reply_to: str | None
+    retries: int
+    retry_delay: float
+    outbox: Path
+
+    def secrets(self) -> list[str]:
+        """Strings that must never be written anywhere (for redaction)."""
+        return [self.smtp.password.reveal()] if self.smtp and self.smtp.password else []
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _environment_options(config: Config, environ: Mapping[str, str]) -> MailOptions:
+    from_env = {option: environ[var] for var, option in ENVIRONMENT.items() if environ.get(var, "").strip()}
+    if not from_env:
+        return config.mail
+    merged = {**config.mail.model_dump(exclude_unset=True), **from_env}
+    try:
+        return MailOptions.model_validate(merged)
+    except ValidationError as exc:
+        by_option = {option: var for var, option in ENVIRONMENT.items()}
+        problems = []
+        for error in exc.errors(include_url=False):
+            option = str(error["loc"][0]) if error["loc"] else ""
+            where = by_option[option] if option in from_env else "briefgen.toml"
+            message = str(error["msg"]).replace("Input should be", "expected")
+            problems.append(Problem(where, 0, 0, f"mail.{option}", message))
+        raise InputError(problems) from None
+
+
+def _password(config: Config, options: MailOptions, environ: Mapping[str, str]) -> Secret | None:
+    if value := environ.get(PASSWORD_VARIABLE):
+        return Secret(value)
+    if options.password_file is None:
+        return None
+    path = config.resolve(options.password_file.expanduser())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError([Problem(str(path), 0, 0, "mail.password_file", f"cannot read the password: {reason}")]) from None
+    password = text.rstrip("\r\n")
+    if not password:
+        raise InputError([Problem(str(path), 0, 0, "mail.password_file", "the password file is empty")])
+    return Secret(password)
+
+
+def mail_settings(config: Config, environ: Mapping[str, str] | None = None) -> MailSettings:
+    """The ``[mail]`` options with the environment's overrides applied and the password read."""
+    environ = os.environ if environ is None else environ
+    options = _environment_options(config, environ)
+    outbox = config.output_dir / "outbox"
+    if options.host is None:
+        return MailSettings(
+            None, options.sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox
+        )
+
+    password = _password(config, options, environ)
+    sender = options.sender
+    if sender is None and options.username and "@" in options.username:
+        sender = check_mailbox(options.username)
+    problems = []
+    if sender is None:
+        problems.append(
+            Problem("briefgen.toml", 0, 0, "mail.sender", "needed to send through SMTP (or set BRIEFGEN_SMTP_FROM)")
+        )
+    if password is not None and not options.username:
+        problems.append(Problem("briefgen.toml", 0, 0, "mail.username", "a password is set but no username"))
+    if options.username and password is None:
+        problems.append(
+            Problem("briefgen.toml", 0, 0, "mail.username", f"no password: set {PASSWORD_VARIABLE} or password_file")
+        )
+    if options.username and options.security == "none" and not _is_loopback(options.host):
+        problems.append(
+            Problem(
+                "briefgen.toml", 0, 0, "mail.security", "refusing to send a password unencrypted: use starttls or ssl"
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    smtp = SmtpSettings(
+        host=options.host,
+        port=options.port or DEFAULT_PORTS[options.security],
+        security=options.security,
+        username=options.username,
+        password=password,
+        ca_file=config.resolve(options.ca_file) if options.ca_file else None,
+        timeout=options.timeout,
+    )
+    return MailSettings(smtp, sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox)

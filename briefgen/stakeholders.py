@@ -1,0 +1,195 @@
+"""Who receives briefs: the stakeholder model, loading it with positions, picking recipients.
+
+Stakeholders live in ``briefgen.toml`` (``[[stakeholders]]`` tables) or in a YAML file that
+``[mail] stakeholders`` names (``stakeholders.yaml`` at the workspace root is found on its
+own). A YAML file is validated like the facts: every problem as ``file:line:col: field: message``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic_core import PydanticCustomError
+
+from .errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from .config import Config
+
+__all__ = ["DEFAULT_FILE", "EmailAddress", "Stakeholder", "load_stakeholders", "select_recipients"]
+
+#: Found at the workspace root without configuration.
+DEFAULT_FILE = "stakeholders.yaml"
+
+# A pragmatic RFC 5321 subset: dot-atom local part, a domain of LDH labels with at least one dot.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$")
+
+
+def check_address(value: str) -> str:
+    """``value`` as a plain address (``name@example.org``) with a lower-case domain, or an error."""
+    value = value.strip()
+    if len(value) > 254 or not _ADDRESS.match(value) or len(value.partition("@")[0]) > 64:
+        raise PydanticCustomError(
+            "email", "expected an email address like name@example.org, got {value!r}", {"value": value[:80]}
+        )
+    local, _, domain = value.partition("@")
+    return f"{local}@{domain.lower()}"
+
+
+EmailAddress = Annotated[str, AfterValidator(check_address)]
+#: One line of text: names end up in headers, where a line break would be an injection.
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")]
+GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=60)]
+Preference = Literal["pdf", "html", "both"]
+
+
+class Stakeholder(BaseModel):
+    """A person who receives briefs, and how they like to read them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="briefgen stakeholder")
+
+    name: Line = Field(description="Used in the greeting.")
+    email: EmailAddress
+    organisation: Line | None = None
+    groups: list[GroupName] = Field(default_factory=list, description="e.g. leadership, desk-south-asia.")
+    format: Preference = Field(
+        "pdf",
+        description="pdf: a short summary with the PDF attached; html: the whole brief in the message; both.",
+    )
+
+    @property
+    def key(self) -> str:
+        """The address as the delivery ledger knows it (case-insensitive)."""
+        return self.email.lower()
+
+    @classmethod
+    def ad_hoc(cls, email: str) -> Stakeholder:
+        """A recipient named on the command line who is not in the stakeholder list."""
+        return cls.model_construct(name="", email=check_address(email), organisation=None, groups=[], format="pdf")
+
+
+class _StakeholderFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stakeholders: list[Stakeholder] = Field(default_factory=list)
+
+
+def _dotted(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: Any) -> str:
+    kind, msg = str(error["type"]), str(error["msg"])
+    if kind == "missing":
+        return "field required"
+    if kind == "extra_forbidden":
+        return "unknown field (expected name, email, organisation, groups, format)"
+    if kind == "string_pattern_mismatch" and error["loc"] and error["loc"][-2:-1] == ("groups",):
+        return "expected a group name of lower-case letters, digits, '.', '_' or '-'"
+    if kind == "string_pattern_mismatch":
+        return "expected one line of text"
+    msg = msg.replace("Input should be", "expected").replace("Value error, ", "")
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+#: A stakeholder and where it was defined (file, line, column), for duplicate reports.
+_Placed = tuple[Stakeholder, str, int, int]
+
+
+def _load_file(path: Path) -> list[_Placed]:
+    from .yamldoc import load_yaml
+
+    doc = load_yaml(path)
+    name = _display(path)
+    # The file is either a list of stakeholders or a mapping with a ``stakeholders`` list.
+    offset: tuple[str, ...] = ("stakeholders",) if isinstance(doc.data, list) else ()
+    data = {"stakeholders": doc.data} if offset else doc.data
+    try:
+        people = _StakeholderFile.model_validate(data).stakeholders
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(error["loc"])
+            line, col = doc.locate(loc[len(offset) :] if offset else loc)
+            problems.append(Problem(name, line, col, _dotted(loc) or "(document)", _message(error)))
+        raise InputError(problems) from None
+    key = () if offset else ("stakeholders",)
+    return [(person, name, *doc.locate((*key, i, "email"))) for i, person in enumerate(people)]
+
+
+def _check_unique(placed: Sequence[_Placed]) -> None:
+    first: dict[str, int] = {}
+    problems = []
+    for index, (person, file, line, col) in enumerate(placed):
+        if (seen := first.setdefault(person.key, index)) != index:
+            where = placed[seen][1]
+            problems.append(
+                Problem(file, line, col, "email", f"{person.email} is already listed in {where}")
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def load_stakeholders(config: Config) -> list[Stakeholder]:
+    """Every stakeholder of the workspace: ``[[stakeholders]]`` in briefgen.toml, then the file."""
+    placed: list[_Placed] = [(p, "briefgen.toml", 0, 0) for p in config.stakeholders]
+    configured = config.mail.stakeholders
+    path = config.resolve(configured) if configured else config.root / DEFAULT_FILE
+    if configured and not path.is_file():
+        raise InputError([Problem(_display(path), 0, 0, "mail.stakeholders", "no such file")])
+    if path.is_file():
+        placed.extend(_load_file(path))
+    _check_unique(placed)
+    return [person for person, *_ in placed]
+
+
+def select_recipients(people: Sequence[Stakeholder], to: Sequence[str] = ()) -> list[Stakeholder]:
+    """The stakeholders ``to`` names (groups or addresses; every stakeholder when empty).
+
+    An address that is not a stakeholder's is accepted as a one-off recipient.
+    """
+    if not to:
+        if not people:
+            raise InputError(
+                [Problem("briefgen.toml", 0, 0, "stakeholders", f"no stakeholders: add [[stakeholders]] or {DEFAULT_FILE}")]
+            )
+        return list(people)
+    groups = {g for p in people for g in p.groups}
+    chosen: dict[str, Stakeholder] = {}
+    problems = []
+    for item in to:
+        if "@" in item:
+            try:
+                address = check_address(item)
+            except PydanticCustomError as exc:
+                problems.append(Problem("--to", 0, 0, "", exc.message()))
+                continue
+            match = next((p for p in people if p.key == address.lower()), None)
+            person = match or Stakeholder.ad_hoc(address)
+            chosen.setdefault(person.key, person)
+        elif item in groups:
+            for person in people:
+                if item in person.groups:
+                    chosen.setdefault(person.key, person)
+        else:
+            known = ", ".join(sorted(groups)) or "none"
+            problems.append(Problem("--to", 0, 0, "", f"no stakeholder group {item!r}; known groups: {known}"))
+    if problems:
+        raise InputError(problems)
+    return list(chosen.values())
