@@ -81,7 +81,8 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
                     when = PartialDate.parse(v.value)
                 except ValueError:
                     continue
-                add(TimelineEntry(when, f"{a.title}: {v.field.replace('.', ' ')} per other sources", "disputed", tuple(v.sources)))
+                label = f"Per other sources, {v.field.replace('.', ' ')}: {a.title}"
+                add(TimelineEntry(when, label, "disputed", tuple(v.sources)))
     for c in brief.context:
         if c.date:
             add(TimelineEntry(c.date, c.title, "context", tuple(c.sources)))
@@ -92,7 +93,14 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
         for listing in risk.listings:
             if listing.listed:
                 who = risk.counterparty or "Counterparty"
-                add(TimelineEntry(listing.listed, f"{who.split(' (')[0]} listed: {listing.name}", "listing", tuple(listing.sources)))
+                add(
+                    TimelineEntry(
+                        listing.listed,
+                        f"{who.split(' (')[0]} listed: {listing.name}",
+                        "listing",
+                        tuple(listing.sources),
+                    )
+                )
         for p in risk.precedents:
             add(TimelineEntry(p.date, f"Sanctioned: {p.target}", "precedent", tuple(p.sources)))
     for w in brief.outlook:
@@ -123,10 +131,14 @@ def timeline(brief: Brief, chart_id: str = "timeline") -> Chart | None:
         placed.append(max(y, placed[-1] + row) if placed else y)
     height = int(max(placed[-1], top + scale_height) + 18)
 
-    body = [f'<line x1="{axis_x}" y1="{top}" x2="{axis_x}" y2="{top + scale_height:.1f}" stroke="{RULE}" stroke-width="2"/>']
+    body = [
+        f'<line x1="{axis_x}" y1="{top}" x2="{axis_x}" y2="{top + scale_height:.1f}" stroke="{RULE}" stroke-width="2"/>'
+    ]
     for year in range(first.year + 1, last.year + 1):
         y = true_y(dt.date(year, 1, 1))
-        body.append(f'<line x1="{axis_x - 4}" y1="{y:.1f}" x2="{axis_x + 4}" y2="{y:.1f}" stroke="{MUTED}" stroke-width="0.6"/>')
+        body.append(
+            f'<line x1="{axis_x - 4}" y1="{y:.1f}" x2="{axis_x + 4}" y2="{y:.1f}" stroke="{MUTED}" stroke-width="0.6"/>'
+        )
     for entry, y_label in zip(entries, placed, strict=True):
         y = true_y(entry.date.first_day())
         colour = {"precedent": "#9c2f1e", "law": "#9c2f1e", "listing": "#9c2f1e", "watch": MUTED, "now": INK}.get(
@@ -141,10 +153,13 @@ def timeline(brief: Brief, chart_id: str = "timeline") -> Chart | None:
             body.append(f'<rect x="{axis_x - 4}" y="{y - 4:.1f}" width="8" height="8" fill="{INK}"/>')
         else:
             fill = "#fff" if hollow else colour
-            body.append(f'<circle cx="{axis_x}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{colour}" stroke-width="1.5"/>')
+            body.append(
+                f'<circle cx="{axis_x}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{colour}" stroke-width="1.5"/>'
+            )
         weight = ' font-weight="700"' if entry.kind in {"event", "now"} else ""
         body.append(
-            f'<text x="{axis_x - 12}" y="{y_label + 4:.1f}" text-anchor="end" fill="{MUTED}">{escape(entry.date.human())}</text>'
+            f'<text x="{axis_x - 12}" y="{y_label + 4:.1f}" text-anchor="end" fill="{MUTED}">'
+            f"{escape(entry.date.human())}</text>"
             f'<text x="{label_x}" y="{y_label + 4:.1f}"{weight}>{escape(_text(entry.label))}</text>'
         )
     title = f"Timeline: {entries[0].date.human()} to {entries[-1].date.human()}"
@@ -172,7 +187,7 @@ def risk_matrix(
     for band in SCALE:
         y = top + (len(SCALE) - 1 - band.index) * cell_h
         body.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end">{escape(band.term)}</text>')
-        for col, impact in enumerate(IMPACTS):
+        for col in range(len(IMPACTS)):
             rating = matrix[band.index][col]
             x = left + col * cell_w
             body.append(
@@ -180,8 +195,8 @@ def risk_matrix(
                 f'stroke="#fff" stroke-width="2"/>'
             )
     for col, impact in enumerate(IMPACTS):
-        x = left + col * cell_w + cell_w / 2
-        body.append(f'<text x="{x:.0f}" y="{top + cell_h * len(SCALE) + 16}" text-anchor="middle">{impact}</text>')
+        cx = left + col * cell_w + cell_w / 2
+        body.append(f'<text x="{cx:.0f}" y="{top + cell_h * len(SCALE) + 16}" text-anchor="middle">{impact}</text>')
     body.append(
         f'<text x="{left + cell_w * 2}" y="{top + cell_h * len(SCALE) + 32}" text-anchor="middle" fill="{MUTED}">'
         f"impact if it happens →</text>"

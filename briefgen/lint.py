@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import BaseModel
+
 from .estimative import Likelihood, Row, UnknownLikelihood, parse_likelihood, terms_in
 from .facts import Brief, Cited, LoadedBrief, PartialDate, display_name
 from .risk import RiskModel, assess, unknown_factor_references
@@ -102,7 +104,9 @@ class _Linter:
         for loc, text, likelihood, confidence in self._judgments():
             where = _describe(loc)
             if likelihood is None or confidence is None:
-                missing = " and ".join(n for n, v in (("likelihood", likelihood), ("confidence", confidence)) if v is None)
+                missing = " and ".join(
+                    n for n, v in (("likelihood", likelihood), ("confidence", confidence)) if v is None
+                )
                 self.add(loc, "no-estimate", f"{where} states no {missing}")
             if likelihood is not None:
                 try:
@@ -129,7 +133,9 @@ class _Linter:
                 rows.setdefault(row, []).append(f"summary ({band.name(row)})")
             for sentence in re.split(r"(?<=[.!?])\s+", summary):
                 if terms_in(sentence) and re.search(r"\bconfiden(ce|t)\b", sentence, re.I):
-                    self.add(("brief", "summary"), "confidence-sentence", "summary: state confidence in its own sentence")
+                    self.add(
+                        ("brief", "summary"), "confidence-sentence", "summary: state confidence in its own sentence"
+                    )
         if len(rows) > 1:
             self.add(
                 ("key_judgments",),
@@ -150,12 +156,24 @@ class _Linter:
         for index, agreement in enumerate(self.brief.agreements):
             term, loc = agreement.term, ("agreements", index)
             if term and term.start and term.end and later(term.start, term.end):
-                self.add((*loc, "term"), "date-order", f"{_describe(loc)}: term ends ({term.end}) before it starts ({term.start})")
+                self.add(
+                    (*loc, "term"),
+                    "date-order",
+                    f"{_describe(loc)}: term ends ({term.end}) before it starts ({term.start})",
+                )
             if agreement.signed and term and term.end and later(agreement.signed, term.end):
-                self.add((*loc, "signed"), "date-order", f"{_describe(loc)}: signed ({agreement.signed}) after its term ended")
+                self.add(
+                    (*loc, "signed"),
+                    "date-order",
+                    f"{_describe(loc)}: signed ({agreement.signed}) after its term ended",
+                )
         event = self.brief.event
         if event and event.end_date and later(event.date, event.end_date):
-            self.add(("event", "end_date"), "date-order", f"the event ends ({event.end_date}) before it starts ({event.date})")
+            self.add(
+                ("event", "end_date"),
+                "date-order",
+                f"the event ends ({event.end_date}) before it starts ({event.date})",
+            )
         risk = self.brief.sanction_risk
         if risk:
             for index, precedent in enumerate(risk.precedents):
@@ -167,7 +185,11 @@ class _Linter:
                     )
         for index, source in enumerate(self.brief.sources):
             if source.published and source.accessed and source.published.first_day() > source.accessed:
-                self.add(("sources", index, "accessed"), "date-order", f"source {source.id!r} accessed before it was published")
+                self.add(
+                    ("sources", index, "accessed"),
+                    "date-order",
+                    f"source {source.id!r} accessed before it was published",
+                )
             if source.published and source.published.first_day() > brief_date:
                 self.add(
                     ("sources", index, "published"),
@@ -195,7 +217,7 @@ class _Linter:
         for (_, label), members in groups.items():
             if len(members) < 2:
                 continue
-            first_loc, first = members[0]
+            _, first = members[0]
             for loc, other in members[1:]:
                 for field, a, b in _differences(first, other):
                     self.add(
@@ -210,8 +232,10 @@ class _Linter:
         risk = self.brief.sanction_risk
         if risk is None or self.model is None:
             return
-        for loc, factor in unknown_factor_references(self.brief, self.model):
-            self.add(loc, "model-evidence", f"the risk model has no factor {factor!r} ({', '.join(self.model.factor_ids)})")
+        for loc, name in unknown_factor_references(self.brief, self.model):
+            self.add(
+                loc, "model-evidence", f"the risk model has no factor {name!r} ({', '.join(self.model.factor_ids)})"
+            )
         result = assess(self.brief, self.model)
         assert result is not None
         for factor, problem in result.problems:
@@ -220,7 +244,7 @@ class _Linter:
         if risk.assessment is None:
             return
         try:
-            stated = parse_likelihood(risk.assessment.likelihood)  # type: ignore[arg-type]
+            stated = parse_likelihood(risk.assessment.likelihood)
         except UnknownLikelihood:
             return  # reported by unknown-likelihood
         gap = abs(stated.band.index - result.band.index)
@@ -273,7 +297,7 @@ def _differences(a: Cited, b: Cited) -> Iterator[tuple[str, str, str]]:
         if name in skip:
             continue
         left, right = getattr(a, name), getattr(b, name)
-        if hasattr(left, "model_fields") and hasattr(right, "model_fields"):
+        if isinstance(left, BaseModel) and isinstance(right, BaseModel):
             for sub in type(left).model_fields:
                 x, y = getattr(left, sub), getattr(right, sub)
                 if x is not None and y is not None and x != y:

@@ -81,9 +81,7 @@ def _model_for(config: Config, briefs: Sequence[LoadedBrief]) -> RiskModel | Non
     return load_model(config.risk_model_path)
 
 
-def lint(
-    inputs: Sequence[Path] | None = None, config: Config | None = None
-) -> list[tuple[LoadedBrief, list[Finding]]]:
+def lint(inputs: Sequence[Path] | None = None, config: Config | None = None) -> list[tuple[LoadedBrief, list[Finding]]]:
     """Validate, then run the analytic-integrity checks on every input."""
     config = config or load_config()
     briefs = validate(inputs, config)

@@ -204,7 +204,9 @@ def _contribution(spec: FactorSpec, value: str | None) -> tuple[float, str | Non
     return spec.levels[value], None
 
 
-def assess(brief: Brief, model: RiskModel | None = None, overrides: Mapping[str, str] | None = None) -> Assessment | None:
+def assess(
+    brief: Brief, model: RiskModel | None = None, overrides: Mapping[str, str] | None = None
+) -> Assessment | None:
     """Evaluate the model on the brief's evidence; ``overrides`` are what-ifs (factor → value)."""
     risk = brief.sanction_risk
     if risk is None:
@@ -222,6 +224,7 @@ def assess(brief: Brief, model: RiskModel | None = None, overrides: Mapping[str,
     for part_name, part in (("likelihood", model.likelihood), ("impact", model.impact)):
         for factor_id, spec in part.factors.items():
             problem = None
+            value: str | None
             if spec.derived is not None:
                 value, evidence = _derived(spec.derived, risk, brief)
             else:
@@ -265,7 +268,7 @@ def unknown_factor_references(brief: Brief, model: RiskModel) -> list[tuple[tupl
     risk = brief.sanction_risk
     if risk is None:
         return []
-    found = []
+    found: list[tuple[tuple[str | int, ...], str]] = []
     for kind in ("exposure", "mitigations"):
         for index, item in enumerate(getattr(risk, kind)):
             if item.factor and model.spec(item.factor) is None:
