@@ -111,9 +111,14 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
 
 
 def timeline(brief: Brief, chart_id: str = "timeline") -> Chart | None:
+    """The brief's timeline, or None when it has fewer than three dated facts."""
     entries = timeline_entries(brief)
-    if len(entries) < 3:
-        return None
+    return timeline_chart(entries, chart_id) if len(entries) >= 3 else None
+
+
+def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline") -> Chart:
+    """A vertical timeline of ``entries`` on a true time scale."""
+    entries = sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
     width, top, row = 680, 14, 19
     axis_x, label_x = 118, 140
     first, last = entries[0].date.first_day(), entries[-1].date.first_day()

@@ -6,9 +6,9 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError, Problem
 from .mailconfig import MailOptions
@@ -43,6 +43,35 @@ class AssessOptions(_Section):
     strict: bool = Field(False, description="Treat lint warnings as errors when building.")
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'") from None
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(_zone)]
+
+
+class EditionOptions(_Section):
+    title: str = Field("Weekly edition", description="Name of the edition, shown on its cover.")
+    timezone: TimeZone = Field("UTC", description="IANA time zone that decides which day 'today' is.")
+    week_start: Weekday = Field("monday", description="First day of each window.")
+    length_days: int = Field(7, ge=1, le=366, description="Window length; 7 from Monday gives ISO weeks (2021-W49).")
+    empty: Literal["skip", "notice"] = Field(
+        "skip", description="A window with no events: skip it, or build a short 'no new developments' edition."
+    )
+    author: str = Field("briefgen", description="Author shown in the edition's metadata.")
+    organisation: str | None = Field(None, description="Shown on the cover.")
+    marking: str | None = Field(None, description="Marking of the edition (default: its briefs' markings).")
+
+
 class Config(_Section):
     """Everything a build needs to know, with paths resolved against the workspace root."""
 
@@ -50,6 +79,7 @@ class Config(_Section):
     paths: Paths = Field(default_factory=Paths)
     build: BuildOptions = Field(default_factory=BuildOptions)
     assess: AssessOptions = Field(default_factory=AssessOptions)
+    editions: EditionOptions = Field(default_factory=EditionOptions)
     mail: MailOptions = Field(default_factory=MailOptions)
     stakeholders: list[Stakeholder] = Field(default_factory=list)
 
@@ -147,5 +177,7 @@ def load_config(root: Path | None = None, overrides: Mapping[str, Any] | None = 
             message = error["msg"].replace("Input should be", "expected")
             if error["type"] == "extra_forbidden":
                 message = "unknown option"
-            problems.append(Problem(str(path), toml_line(text, loc), 1 if text else 0, ".".join(map(str, loc)), message))
+            problems.append(
+                Problem(str(path), toml_line(text, loc), 1 if text else 0, ".".join(map(str, loc)), message)
+            )
         raise InputError(problems) from None

@@ -319,6 +319,9 @@ Confidence = Literal["low", "moderate", "high"]
 
 
 class KeyJudgment(Cited):
+    id: Slug | None = Field(
+        None, description="Stable id of a standing judgment, so editions can say when its estimate moved."
+    )
     text: Markdown
     likelihood: Likelihood | None = None
     confidence: Confidence | None = None

@@ -26,6 +26,7 @@ from .estimative import CONFIDENCE_LEVELS, SCALE, Likelihood, Row, UnknownLikeli
 from .facts import Brief, Cited, Money, PartialDate, Source
 
 if TYPE_CHECKING:
+    from .edition import Change, Window
     from .risk import Assessment
 
 #: Tags that Markdown may produce and a brief may show. No images, no embeds, no forms:
@@ -140,49 +141,78 @@ class Reference:
         return f"src-{self.number}"
 
 
-class Citations:
-    """Numbers sources in order of first citation, so the reader meets [1] before [2]."""
+def source_key(source: Source) -> str:
+    """Identity of a cited document: the same URL, or the same publisher, title and date.
 
-    def __init__(self, brief: Brief) -> None:
+    In an edition, two briefs citing one document get one entry in the merged list.
+    """
+    if source.url:
+        return source.url.rstrip("/").lower()
+    return "|".join((source.publisher.lower(), " ".join(source.title.lower().split()), str(source.published or "")))
+
+
+class Citations:
+    """Numbers sources in order of first citation, so the reader meets [1] before [2].
+
+    Works over one brief or several (an edition): key judgments come first in reading
+    order, then each brief's other sections.
+    """
+
+    def __init__(self, briefs: Sequence[Brief]) -> None:
+        self._keys: list[dict[str, str]] = []
+        by_key: dict[str, Source] = {}
+        for brief in briefs:
+            mapping: dict[str, str] = {}
+            for source in brief.sources:
+                mapping[source.id] = key = source_key(source)
+                by_key.setdefault(key, source)
+            self._keys.append(mapping)
         order: dict[str, int] = {}
 
-        def note(ids: Sequence[str]) -> None:
+        def note(index: int, ids: Sequence[str]) -> None:
             for source_id in ids:
-                order.setdefault(source_id, len(order) + 1)
+                order.setdefault(self._keys[index][source_id], len(order) + 1)
 
-        for _, statement in brief.cited():
-            note(statement.sources)
-            for variant in statement.variants:
-                note(variant.sources)
-        for source in brief.sources:  # uncited sources still belong in the list
-            note([source.id])
+        for index, brief in enumerate(briefs):
+            for kj in brief.key_judgments:
+                note(index, kj.sources)
+        for index, brief in enumerate(briefs):
+            for _, statement in brief.cited():
+                note(index, statement.sources)
+                for variant in statement.variants:
+                    note(index, variant.sources)
+            note(index, [s.id for s in brief.sources])  # uncited sources still belong in the list
         self._numbers = order
-        self.references = [Reference(order[s.id], s) for s in sorted(brief.sources, key=lambda s: order[s.id])]
+        self.references = [Reference(n, by_key[key]) for key, n in sorted(order.items(), key=lambda kv: kv[1])]
 
-    def number(self, source_id: str) -> int:
-        return self._numbers[source_id]
+    def number(self, source_id: str, brief_index: int = 0) -> int:
+        return self._numbers[self._keys[brief_index][source_id]]
 
-    def links(self, ids: Sequence[str]) -> Markup:
-        numbers = sorted({self._numbers[i] for i in ids})
+    def links(self, ids: Sequence[str], brief_index: int = 0) -> Markup:
+        numbers = sorted({self.number(i, brief_index) for i in ids})
         inner = Markup(",").join(Markup('<a href="#src-{0}">{0}</a>').format(n) for n in numbers)
         return Markup('<sup class="cite">[{}]</sup>').format(inner)
 
-    def cite(self, statement: Cited) -> Markup:
+    def cite(self, statement: Cited, brief_index: int = 0) -> Markup:
         """Reference marks for a statement, plus a visible note where sources disagree."""
         if not statement.sources:
             return Markup('<sup class="cite unsourced" title="No source given">[unsourced]</sup>')
-        marks = self.links(statement.sources)
+        marks = self.links(statement.sources, brief_index)
         if not statement.variants:
             return marks
         notes = Markup("; ").join(
             Markup("{refs} gives {field} {value}").format(
                 field=escape(v.field.replace(".", " ").replace("_", " ")),
                 value=escape(v.value),
-                refs=self.links(v.sources),
+                refs=self.links(v.sources, brief_index),
             )
             for v in statement.variants
         )
         return marks + Markup(' <span class="variance">Sources differ: {}</span>').format(notes)
+
+    def citer(self, brief_index: int) -> Callable[[Cited], Markup]:
+        """``cite`` bound to one brief of the set, for its templates."""
+        return lambda statement: self.cite(statement, brief_index)
 
 
 # --------------------------------------------------------------------------- sections
@@ -193,6 +223,7 @@ class Section:
     id: str
     title: str
     template: str
+    part: EditionPart | None = None  # the brief an edition's event section shows
 
 
 _SECTIONS: list[tuple[str, str, Callable[[Brief], bool]]] = [
@@ -305,21 +336,138 @@ class SourceSummary:
 
 
 def summarise_sources(brief: Brief) -> SourceSummary:
+    return summarise_sources_of(brief.sources)
+
+
+def summarise_sources_of(sources: Sequence[Source]) -> SourceSummary:
     kinds: dict[str, int] = {}
-    for source in brief.sources:
+    for source in sources:
         kinds[source.kind] = kinds.get(source.kind, 0) + 1
-    dated = sorted((s for s in brief.sources if s.published), key=lambda s: s.published.first_day())  # type: ignore[union-attr]
+    dated = sorted((s for s in sources if s.published), key=lambda s: s.published.first_day())  # type: ignore[union-attr]
     return SourceSummary(
-        len(brief.sources),
+        len(sources),
         sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])),
         dated[0] if dated else None,
         dated[-1] if dated else None,
     )
 
 
+@dataclass(frozen=True)
+class Document:
+    """What the page's head, metadata and running headers need, for a brief or an edition."""
+
+    kind: str
+    title: str
+    author: str
+    description: str
+    keywords: Sequence[str]
+    date: dt.date
+    language: str
+    marking: str
+    organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class EditionPart:
+    """One brief inside an edition, with its citations bound to the edition's numbering."""
+
+    brief: Brief
+    cite: Callable[[Cited], Markup]
+    assessment: Assessment | None
+    charts: dict[str, charts.Chart | None]
+    row: Row
+
+    @property
+    def anchor(self) -> str:
+        return f"event-{self.brief.brief.id}"
+
+
+@dataclass(frozen=True)
+class EditionInfo:
+    window: Window
+    label: str
+    changes: list[Change]
+    previous_id: str | None
+
+
+def render_edition_html(
+    edition: EditionInfo,
+    briefs: Sequence[tuple[Brief, Assessment | None]],
+    env: jinja2.Environment,
+    *,
+    title: str,
+    author: str,
+    marking: str,
+    organisation: str | None = None,
+    language: str = "en",
+    page_size: str = "A4",
+) -> str:
+    """An edition: cover, what changed, combined key judgments, one section per event,
+    a combined timeline, sources merged and numbered once, the annex."""
+    citations = Citations([b for b, _ in briefs])
+    parts: list[EditionPart] = []
+    for index, (brief, assessment) in enumerate(briefs):
+        risk_chart = None
+        if assessment is not None:
+            risk_chart = charts.risk_matrix(
+                assessment.model.rating.matrix,
+                (assessment.band.index, assessment.impact),
+                chart_id=f"risk-matrix-{brief.brief.id}",
+            )
+        parts.append(
+            EditionPart(
+                brief,
+                citations.citer(index),
+                assessment,
+                {
+                    "risk_matrix": risk_chart,
+                    "figures": charts.figures(brief, format_money, f"figures-{brief.brief.id}"),
+                },
+                preferred_row(brief),
+            )
+        )
+    entries = [e for b, _ in briefs for e in charts.timeline_entries(b) if e.kind != "now"]
+    timeline = charts.timeline_chart(entries, "timeline") if len(entries) >= 3 else None
+    sections = [Section("changes", "What changed", "edition/changes.html.j2")]
+    if not parts:
+        sections.append(Section("no-developments", "No new developments", "edition/empty.html.j2"))
+    if any(p.brief.key_judgments or p.brief.brief.summary for p in parts):
+        sections.append(Section("key-judgments", "Key judgments", "edition/judgments.html.j2"))
+    sections += [Section(p.anchor, p.brief.brief.title, "edition/event.html.j2", p) for p in parts]
+    if timeline is not None:
+        sections.append(Section("timeline", "Timeline", "partials/timeline.html.j2"))
+    if parts:
+        sections.append(Section("sources", "Sources", "partials/sources.html.j2"))
+    if any(_uses_estimates(p.brief) for p in parts):
+        sections.append(Section("annex", "Annex: estimative language", "partials/annex.html.j2"))
+    keywords = list(dict.fromkeys(k for b, _ in briefs for k in b.brief.keywords))
+    description = f"{edition.label} for {edition.window.human()}: " + (
+        "; ".join(b.brief.title for b, _ in briefs) or "no new developments"
+    )
+    context = {
+        "doc": Document(
+            "edition", title, author, description, keywords, edition.window.last_day, language, marking, organisation
+        ),
+        "edition": edition,
+        "parts": parts,
+        "sections": sections,
+        "references": citations.references,
+        "source_summary": summarise_sources_of([s.source for s in citations.references]),
+        "charts": {"timeline": timeline, "risk_matrix": None, "figures": None},
+        "assessment": next((p.assessment for p in parts if p.assessment), None),
+        "row": "term",
+        "scale": SCALE,
+        "confidence_levels": CONFIDENCE_LEVELS,
+        "likelihood_of": likelihood_of,
+        "page_size": page_size,
+        "generator": f"briefgen {__version__}",
+    }
+    return _render(env, "edition.html.j2", context)
+
+
 def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment | None = None) -> dict[str, Any]:
     """Everything templates see. Templates get models, not pre-rendered strings."""
-    citations = Citations(brief)
+    citations = Citations([brief])
     row = preferred_row(brief)
     stated_cell = None
     risk_chart = None
@@ -330,9 +478,22 @@ def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment
         risk_chart = charts.risk_matrix(
             assessment.model.rating.matrix, (assessment.band.index, assessment.impact), stated_cell
         )
+    meta = brief.brief
+    description = markdown_to_html(meta.summary).striptags() if meta.summary else (meta.subtitle or "")
     return {
+        "doc": Document(
+            "brief",
+            meta.title,
+            meta.author,
+            description,
+            meta.keywords,
+            meta.date,
+            meta.language,
+            meta.marking,
+            meta.organisation,
+        ),
         "brief": brief,
-        "meta": brief.brief,
+        "meta": meta,
         "sections": sections_for(brief),
         "cite": citations.cite,
         "references": citations.references,
@@ -356,9 +517,13 @@ def render_html(
     brief: Brief, env: jinja2.Environment, *, page_size: str = "A4", assessment: Assessment | None = None
 ) -> str:
     """The brief as one self-contained HTML page (also the PDF engine's input)."""
+    return _render(env, "brief.html.j2", build_context(brief, page_size=page_size, assessment=assessment))
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render a page template, turning any failure into a TemplateError with file and line."""
     try:
-        template = env.get_template("brief.html.j2")
-        return template.render(build_context(brief, page_size=page_size, assessment=assessment))
+        return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(
             exc.filename or exc.name or "<template>", exc.lineno, exc.message or "syntax error"

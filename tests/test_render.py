@@ -66,7 +66,7 @@ def test_seed_sections_in_order() -> None:
 
 def test_citations_number_sources_by_first_use_and_link_to_the_list() -> None:
     brief = load_brief(SEED).brief
-    citations = Citations(brief)
+    citations = Citations([brief])
     first_cited = brief.key_judgments[0].sources[0]
     assert citations.number(first_cited) == 1
     assert sorted(r.number for r in citations.references) == list(range(1, len(brief.sources) + 1))
