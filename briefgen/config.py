@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError, Problem
 from .mailconfig import MailOptions
@@ -72,6 +72,31 @@ class EditionOptions(_Section):
     marking: str | None = Field(None, description="Marking of the edition (default: its briefs' markings).")
 
 
+def _cron(expression: str) -> str:
+    from croniter import croniter
+
+    if not croniter.is_valid(expression):
+        raise ValueError(f"{expression!r} is not a cron expression (e.g. '0 7 * * MON': Mondays at 07:00)")
+    return expression
+
+
+class ScheduleSpec(_Section):
+    """One scheduled report: when (cron, in a time zone), which edition, to whom."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable name; keys the run history.")]
+    cron: Annotated[str, AfterValidator(_cron)] = Field(description="When it is due, e.g. '0 7 * * MON'.")
+    timezone: TimeZone | None = Field(None, description="IANA zone of the cron times (default: editions.timezone).")
+    edition: Literal["previous", "current"] = Field(
+        "previous", description="Which window to report: the one before the run's date, or the one holding it."
+    )
+    groups: list[str] = Field(default_factory=list, description="Stakeholder groups or addresses (default: everyone).")
+    missed: Literal["skip", "run-once", "backfill"] = Field(
+        "run-once", description="After downtime: skip missed runs, run the latest once, or backfill several."
+    )
+    backfill: int = Field(4, ge=1, le=52, description="With missed = 'backfill': at most this many editions.")
+    grace_minutes: int = Field(60, ge=1, description="A run this late still counts as on time.")
+
+
 class Config(_Section):
     """Everything a build needs to know, with paths resolved against the workspace root."""
 
@@ -80,6 +105,16 @@ class Config(_Section):
     build: BuildOptions = Field(default_factory=BuildOptions)
     assess: AssessOptions = Field(default_factory=AssessOptions)
     editions: EditionOptions = Field(default_factory=EditionOptions)
+    schedules: list[ScheduleSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_schedule_names(self) -> Config:
+        names = [s.name for s in self.schedules]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"schedule name {name!r} is used twice; names key the run history")
+        return self
+
     mail: MailOptions = Field(default_factory=MailOptions)
     stakeholders: list[Stakeholder] = Field(default_factory=list)
 

@@ -240,7 +240,10 @@ def build_edition(
     started = time.perf_counter()
     formats = list(formats or config.build.formats)
     window = when if isinstance(when, Window) else edition_window(config, when)
-    chosen = gather(validate(inputs, config), window)
+    # An inputs folder with nothing in it yet is an empty window, not an error: a schedule
+    # may well be set up before the first facts are written.
+    empty_folder = not inputs and config.inputs_dir.is_dir() and not find_inputs([config.inputs_dir])
+    chosen = [] if empty_folder else gather(validate(inputs, config), window)
     result = EditionResult(window, [b.brief.brief.id for b in chosen])
     opts = config.editions
     if not chosen and opts.empty == "skip":
