@@ -128,7 +128,7 @@ def test_downtime_run_once(tmp_path: Path) -> None:
 
 
 def test_downtime_backfill(tmp_path: Path) -> None:
-    runner, actions = _downtime(tmp_path, "backfill")
+    runner, _ = _downtime(tmp_path, "backfill")
     assert runner.calls == ["2021-W43", "2021-W46", "2021-W47", "2021-W48"]  # backfill = 2, own windows
     config = load_config(tmp_path)
     with RunStore(state_path(config)) as store:
