@@ -12,7 +12,8 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import formataddr, parseaddr
+from email.headerregistry import Address
+from email.utils import getaddresses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -39,7 +40,7 @@ ENVIRONMENT = {
     "BRIEFGEN_SMTP_FROM": "sender",
     "BRIEFGEN_SMTP_PASSWORD_FILE": "password_file",
 }
-PASSWORD_VARIABLE = "BRIEFGEN_SMTP_PASSWORD"
+PASSWORD_VARIABLE = "BRIEFGEN_SMTP_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 
 #: Sender of outbox messages when none is configured.
 OUTBOX_SENDER = "briefgen <briefgen@localhost>"
@@ -49,10 +50,15 @@ def check_mailbox(value: str) -> str:
     """``Name <name@example.org>`` or a bare address, normalised; an error otherwise."""
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise PydanticCustomError("mailbox", "expected one line, like Name <name@example.org>")
-    name, address = parseaddr(value.strip())
+    found = getaddresses([value.strip()])
+    if len(found) > 1:
+        raise PydanticCustomError("mailbox", 'expected one address (put a name with a comma in "double quotes")')
+    name, address = found[0] if found else ("", "")
     if not address:
-        raise PydanticCustomError("mailbox", "expected an address like Name <name@example.org>, got {v!r}", {"v": value})
-    return formataddr((name, check_address(address)))
+        raise PydanticCustomError(
+            "mailbox", "expected an address like Name <name@example.org>, got {v}", {"v": repr(value[:80])}
+        )
+    return str(Address(display_name=name, addr_spec=check_address(address)))
 
 
 Mailbox = Annotated[str, AfterValidator(check_mailbox)]
@@ -175,7 +181,9 @@ def _password(config: Config, options: MailOptions, environ: Mapping[str, str]) 
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise InputError([Problem(str(path), 0, 0, "mail.password_file", f"cannot read the password: {reason}")]) from None
+        raise InputError(
+            [Problem(str(path), 0, 0, "mail.password_file", f"cannot read the password: {reason}")]
+        ) from None
     password = text.rstrip("\r\n")
     if not password:
         raise InputError([Problem(str(path), 0, 0, "mail.password_file", "the password file is empty")])

@@ -36,7 +36,7 @@ def check_address(value: str) -> str:
     value = value.strip()
     if len(value) > 254 or not _ADDRESS.match(value) or len(value.partition("@")[0]) > 64:
         raise PydanticCustomError(
-            "email", "expected an email address like name@example.org, got {value!r}", {"value": value[:80]}
+            "email", "expected an email address like name@example.org, got {value}", {"value": repr(value[:80])}
         )
     local, _, domain = value.partition("@")
     return f"{local}@{domain.lower()}"
@@ -139,9 +139,7 @@ def _check_unique(placed: Sequence[_Placed]) -> None:
     for index, (person, file, line, col) in enumerate(placed):
         if (seen := first.setdefault(person.key, index)) != index:
             where = placed[seen][1]
-            problems.append(
-                Problem(file, line, col, "email", f"{person.email} is already listed in {where}")
-            )
+            problems.append(Problem(file, line, col, "email", f"{person.email} is already listed in {where}"))
     if problems:
         raise InputError(problems)
 
@@ -167,7 +165,15 @@ def select_recipients(people: Sequence[Stakeholder], to: Sequence[str] = ()) -> 
     if not to:
         if not people:
             raise InputError(
-                [Problem("briefgen.toml", 0, 0, "stakeholders", f"no stakeholders: add [[stakeholders]] or {DEFAULT_FILE}")]
+                [
+                    Problem(
+                        "briefgen.toml",
+                        0,
+                        0,
+                        "stakeholders",
+                        f"no stakeholders: add [[stakeholders]] or {DEFAULT_FILE}",
+                    )
+                ]
             )
         return list(people)
     groups = {g for p in people for g in p.groups}

@@ -1,0 +1,414 @@
+"""``send``: the delivery pipeline, read top to bottom.
+
+settings and recipients → the briefs (validated; built unless a fresh build is on disk) →
+every message rendered (a template error stops the run before anything is sent) → for each
+recipient: claim it in the ledger, send, record the outcome.
+
+Exactly once, as far as SMTP allows: see :mod:`briefgen.ledger` for the states and the
+README ("Sending briefs") for the one window where the outcome cannot be known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import make_msgid, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .config import CONFIG_NAME, Config, Format, load_config
+from .errors import InputError, Problem
+from .ledger import STATE_DB, Claim, DeliveryKey, Entry, Ledger, owner_alive
+from .mailconfig import MailSettings, mail_settings
+from .stakeholders import Stakeholder, load_stakeholders, select_recipients
+from .transport import DeliveryError, Envelope, Outbox, SmtpTransport, Transport, redact
+
+if TYPE_CHECKING:
+    from .compose import Attachment, Content
+    from .facts import LoadedBrief
+
+__all__ = ["Delivery", "SendReport", "deliveries", "send"]
+
+Outcome = Literal["sent", "failed", "uncertain", "delivered", "busy", "planned"]
+
+
+@dataclass
+class Delivery:
+    """What happened (or, in a dry run, would happen) for one brief and one recipient."""
+
+    brief_id: str
+    recipient: str
+    name: str
+    format: str
+    outcome: Outcome
+    detail: str = ""
+    subject: str = ""
+    attachment: str | None = None
+    size: int = 0
+    attempts: int = 0
+    message_id: str = ""
+
+    @property
+    def problem(self) -> bool:
+        return self.outcome in ("failed", "uncertain")
+
+
+@dataclass
+class SendReport:
+    channel: str
+    destination: str
+    dry_run: bool
+    deliveries: list[Delivery] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(d.outcome == outcome for d in self.deliveries)
+
+    @property
+    def problems(self) -> list[Delivery]:
+        """Recipients who did not (or may not have) received their brief: non-zero exit."""
+        return [d for d in self.deliveries if d.problem]
+
+
+Progress = Callable[[Delivery], None]
+
+
+def send(
+    briefs: Sequence[str | Path] | None = None,
+    config: Config | None = None,
+    *,
+    to: Sequence[str] = (),
+    dry_run: bool = False,
+    resend: bool = False,
+    outbox: bool = False,
+    environ: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendReport:
+    """Send each brief (ids or input files; default: every input) to its recipients.
+
+    ``to`` narrows the stakeholders to groups or addresses. Already delivered recipients are
+    skipped unless ``resend``; a ``dry_run`` builds, sends and records nothing. Without SMTP
+    settings (or with ``outbox``) messages are written to ``output/outbox/`` instead.
+    """
+    started = time.perf_counter()
+    config = config or load_config()
+    settings = mail_settings(config, environ)
+    recipients = select_recipients(load_stakeholders(config), to)
+    loaded = _select_briefs(config, briefs)
+    transport: Transport = (
+        Outbox(settings.outbox)
+        if outbox or settings.smtp is None
+        else SmtpTransport(settings.smtp, secrets=settings.secrets())
+    )
+    report = SendReport(transport.channel, transport.destination, dry_run)
+    notify = progress or (lambda _delivery: None)
+    path = config.root / STATE_DB
+    ledger = Ledger.existing(path) if dry_run else Ledger(path)
+    try:
+        for item in loaded:
+            _send_brief(item, recipients, config, settings, transport, ledger, report, notify, resend, sleep)
+    finally:
+        transport.close()
+        if ledger is not None:
+            ledger.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def deliveries(brief: str | Path | None = None, config: Config | None = None) -> list[Entry]:
+    """The ledger's rows, for one brief (id or input file) or all; nothing if nothing was sent."""
+    config = config or load_config()
+    brief_id = None
+    if brief is not None:
+        path = Path(brief)
+        brief_id = _select_briefs(config, [path])[0].brief.brief.id if path.suffix in {".yaml", ".yml"} else str(brief)
+    ledger = Ledger.existing(config.root / STATE_DB)
+    if ledger is None:
+        return []
+    with ledger:
+        return ledger.entries(brief_id)
+
+
+# --------------------------------------------------------------------------- briefs
+
+
+def _select_briefs(config: Config, briefs: Sequence[str | Path] | None) -> list[LoadedBrief]:
+    """Input files and folders as given; anything else is a brief id among the inputs."""
+    from .pipeline import validate
+
+    paths = [Path(b) for b in briefs or () if Path(b).exists() or Path(b).suffix in {".yaml", ".yml"}]
+    ids = [str(b) for b in briefs or () if Path(b) not in paths]
+    chosen = validate(paths, config) if paths or not ids else []
+    if ids:
+        every = {item.brief.brief.id: item for item in validate(None, config)}
+        unknown = [i for i in ids if i not in every]
+        if unknown:
+            known = ", ".join(sorted(every)) or "none"
+            raise InputError(
+                [Problem(i, 0, 0, "", f"no such brief id or input file; known ids: {known}") for i in unknown]
+            )
+        chosen += [every[i] for i in ids if every[i] not in chosen]
+    return chosen
+
+
+def _newest(paths: Sequence[Path]) -> float:
+    newest = 0.0
+    for path in paths:
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        elif path.is_dir():
+            for item in path.rglob("*"):
+                if item.is_file() and "email" not in item.relative_to(path).parts[:1]:
+                    newest = max(newest, item.stat().st_mtime)
+    return newest
+
+
+def _fresh_build(loaded: LoadedBrief, config: Config, formats: Sequence[Format]) -> bool:
+    """Whether ``output/`` has every format, newer than the input, briefgen.toml, the risk
+    model, and every template and asset (the email templates do not count)."""
+    from .render import template_dirs
+
+    outputs = [config.output_dir / f"{loaded.brief.brief.id}.{fmt}" for fmt in formats]
+    if not all(p.is_file() for p in outputs):
+        return False
+    sources = [loaded.path, config.root / CONFIG_NAME, *template_dirs(config.templates_dir), config.assets_dir]
+    if config.risk_model_path is not None:
+        sources.append(config.risk_model_path)
+    return min(p.stat().st_mtime for p in outputs) >= _newest(sources)
+
+
+def _built(loaded: LoadedBrief, config: Config, formats: Sequence[Format], report: SendReport) -> dict[str, Path]:
+    if not _fresh_build(loaded, config, formats):
+        from .pipeline import build
+
+        wanted = sorted({*config.build.formats, *formats})
+        build([loaded.path], config, formats=wanted)
+        report.built.append(loaded.brief.brief.id)
+    return {fmt: config.output_dir / f"{loaded.brief.brief.id}.{fmt}" for fmt in formats}
+
+
+# --------------------------------------------------------------------------- one brief
+
+
+def _peek(ledger: Ledger | None, key: DeliveryKey, resend: bool) -> tuple[Outcome, str] | None:
+    """A first look (no lock): why a recipient would be skipped, or None to go ahead.
+    The claim decides for real."""
+    entry = ledger.get(key) if ledger else None
+    if entry is None:
+        return None
+    if entry.status in ("sending", "committing") and owner_alive(entry.owner, entry.updated_at, me=""):
+        return "busy", "being sent by another run"
+    if entry.status == "sent" and not resend:
+        return "delivered", _when(entry)
+    if entry.status == "uncertain" and not resend:
+        return "uncertain", entry.detail or "the server may have accepted it"
+    return None
+
+
+def _when(entry: Entry) -> str:
+    stamp = dt.datetime.fromtimestamp(entry.sent_at or entry.updated_at).astimezone()
+    return f"already delivered {stamp:%Y-%m-%d %H:%M}"
+
+
+def _send_brief(
+    loaded: LoadedBrief,
+    recipients: Sequence[Stakeholder],
+    config: Config,
+    settings: MailSettings,
+    transport: Transport,
+    ledger: Ledger | None,
+    report: SendReport,
+    notify: Progress,
+    resend: bool,
+    sleep: Callable[[float], None],
+) -> None:
+    from markupsafe import Markup
+
+    from .compose import Attachment, attachment_name, brief_article, content_hash, render_content
+    from .render import make_environment, template_dirs
+
+    brief = loaded.brief
+    brief_id = brief.brief.id
+    digest = content_hash(brief)
+
+    def key(person: Stakeholder) -> DeliveryKey:
+        return DeliveryKey(brief_id, person.key, digest, transport.channel)
+
+    def record(delivery: Delivery) -> None:
+        report.deliveries.append(delivery)
+        notify(delivery)
+
+    todo: list[Stakeholder] = []
+    for person in recipients:
+        if (skip := _peek(ledger, key(person), resend)) is not None:
+            record(Delivery(brief_id, person.email, person.name, person.format, skip[0], skip[1]))
+        else:
+            todo.append(person)
+    if not todo:
+        return
+
+    env = make_environment(template_dirs(config.templates_dir))
+    pdf_name = attachment_name(brief)
+    if report.dry_run:
+        placeholder = Markup("<article></article>")
+        for person in todo:
+            wants_pdf = person.format in ("pdf", "both")
+            attachment = Attachment(pdf_name, b"") if wants_pdf else None
+            article = placeholder if person.format in ("html", "both") else None
+            content = render_content(env, brief, person, attachment=attachment, article=article, sender=settings.sender)
+            detail = f"would send to {transport.destination}"
+            record(
+                Delivery(
+                    brief_id,
+                    person.email,
+                    person.name,
+                    person.format,
+                    "planned",
+                    detail,
+                    content.subject,
+                    pdf_name if attachment else None,
+                )
+            )
+        return
+
+    formats: list[Format] = []
+    if any(p.format in ("pdf", "both") for p in todo):
+        formats.append("pdf")
+    if any(p.format in ("html", "both") for p in todo):
+        formats.append("html")
+    outputs = _built(loaded, config, formats, report)
+    pdf = Attachment(pdf_name, outputs["pdf"].read_bytes()) if "pdf" in outputs else None
+    article = brief_article(outputs["html"].read_text(encoding="utf-8")) if "html" in outputs else None
+
+    # Render every message before the first is sent: a broken template stops the run here.
+    contents: list[tuple[Stakeholder, Content, Attachment | None]] = []
+    for person in todo:
+        attachment = pdf if person.format in ("pdf", "both") else None
+        body = article if person.format in ("html", "both") else None
+        content = render_content(env, brief, person, attachment=attachment, article=body, sender=settings.sender)
+        contents.append((person, content, attachment))
+
+    assert ledger is not None
+    abort: DeliveryError | None = None
+    for person, content, attachment in contents:
+        delivery = Delivery(brief_id, person.email, person.name, person.format, "failed", subject=content.subject)
+        delivery.attachment = attachment.filename if attachment else None
+        if abort is not None:
+            _not_sent(ledger, key(person), transport, delivery, abort, settings)
+        else:
+            abort = _deliver_one(
+                ledger, key(person), person, content, attachment, transport, settings, delivery, resend, sleep
+            )
+        record(delivery)
+
+
+def _not_sent(
+    ledger: Ledger,
+    key: DeliveryKey,
+    transport: Transport,
+    delivery: Delivery,
+    abort: DeliveryError,
+    settings: MailSettings,
+) -> None:
+    """After a failure that stops the batch, record the rest as not sent (to retry later)."""
+    claim = ledger.claim(
+        key, new_message_id=lambda: _message_id(key.brief_id, settings.sender), destination=transport.destination
+    )
+    if not claim.granted:
+        _skipped(delivery, claim)
+        return
+    delivery.detail = redact(f"not sent: {abort.detail}", settings.secrets())
+    ledger.failed(key, delivery.detail)
+
+
+def _skipped(delivery: Delivery, claim: Claim) -> None:
+    entry = claim.entry
+    if claim.reason == "busy":
+        delivery.outcome, delivery.detail = "busy", "being sent by another run"
+    elif claim.reason == "delivered":
+        delivery.outcome, delivery.detail = "delivered", _when(entry) if entry else "already delivered"
+    else:
+        delivery.outcome = "uncertain"
+        delivery.detail = (entry.detail if entry else None) or "the server may have accepted it"
+
+
+def _message_id(brief_id: str, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return make_msgid(idstring=brief_id[:40], domain=domain)
+
+
+def _deliver_one(
+    ledger: Ledger,
+    key: DeliveryKey,
+    person: Stakeholder,
+    content: Content,
+    attachment: Attachment | None,
+    transport: Transport,
+    settings: MailSettings,
+    delivery: Delivery,
+    resend: bool,
+    sleep: Callable[[float], None],
+) -> DeliveryError | None:
+    """Claim, send with retries, record. Returns the error if it must stop the batch."""
+    from .compose import assemble
+
+    claim = ledger.claim(
+        key,
+        new_message_id=lambda: _message_id(key.brief_id, settings.sender),
+        destination=transport.destination,
+        resend=resend,
+        replayable=transport.replayable,
+    )
+    if not claim.granted:
+        _skipped(delivery, claim)
+        return None
+
+    headers = {"X-Briefgen-Brief": f"{key.brief_id}; content={key.content_hash[:16]}"}
+    if transport.channel == "outbox":
+        headers["X-Unsent"] = "1"  # mail programs open it as a draft, ready to send
+    message = assemble(
+        content,
+        sender=settings.sender,
+        recipient=person,
+        reply_to=settings.reply_to,
+        message_id=claim.message_id,
+        date=dt.datetime.now(dt.UTC).astimezone(),
+        attachment=attachment,
+        headers=headers,
+    )
+    from email import policy
+
+    data = message.as_bytes(policy=policy.SMTP)
+    delivery.size, delivery.message_id = len(data), claim.message_id
+    envelope = Envelope(parseaddr(settings.sender)[1], person.email, key.brief_id)
+    secrets = settings.secrets()
+
+    def ready() -> None:
+        ledger.committing(key)
+
+    for attempt in range(settings.retries + 1):
+        delivery.attempts = attempt + 1
+        try:
+            reply = transport.deliver(envelope, data, ready)
+        except DeliveryError as exc:
+            detail = redact(exc.detail, secrets)
+            retry = exc.kind == "transient" and not exc.fatal and attempt < settings.retries
+            if retry:
+                ledger.retrying(key, detail)
+                sleep(settings.retry_delay * 2**attempt)
+                continue
+            delivery.outcome, delivery.detail = ("uncertain" if exc.kind == "uncertain" else "failed"), detail
+            if exc.kind == "uncertain":
+                ledger.uncertain(key, detail)
+            else:
+                ledger.failed(key, detail)
+            # A connection that cannot be made (or authenticated) will not work for the next one either.
+            return exc if exc.fatal or exc.connecting else None
+        ledger.sent(key, reply)
+        delivery.outcome, delivery.detail = "sent", reply
+        return None
+    return None  # pragma: no cover - the loop always returns

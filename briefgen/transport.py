@@ -1,0 +1,312 @@
+"""Where messages go: an SMTP server (one connection for a batch) or the outbox folder.
+
+Failures are sorted the way the delivery loop needs them:
+
+- ``transient``: try again later (connection refused or lost before the message was complete,
+  a 4xx reply);
+- ``permanent``: this recipient will not get it this way (a 5xx reply);
+- ``uncertain``: the message was complete (the final ".") but no answer came back, so the
+  server may have accepted it;
+- ``fatal`` (with any of the above): the batch cannot go on (authentication, TLS).
+
+The SMTP conversation is smtplib's, except the DATA step: the body is sent first, then
+``ready()`` is called (the ledger records the point of no return), then the final ".".
+A crash or a lost connection before the "." leaves nothing at the server (RFC 5321 §4.1.1.4:
+a message is delivered only once the "." has been answered with 250).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from .write import atomic_write
+
+if TYPE_CHECKING:
+    from .mailconfig import SmtpSettings
+
+__all__ = ["DeliveryError", "Envelope", "Outbox", "SmtpTransport", "Transport", "redact"]
+
+Kind = Literal["transient", "permanent", "uncertain"]
+
+
+class DeliveryError(Exception):
+    def __init__(self, detail: str, kind: Kind, *, fatal: bool = False, code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.kind = kind
+        self.fatal = fatal
+        self.code = code
+        #: Raised while connecting: the next recipient would fare no better.
+        self.connecting = False
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender: str  # a bare address, for MAIL FROM
+    recipient: str  # a bare address, for RCPT TO
+    brief_id: str
+
+
+class Transport(Protocol):
+    channel: str
+    #: Where messages go, for the ledger and the summary (never with credentials).
+    destination: str
+    #: Delivering the same message twice leaves one copy (the outbox overwrites its file).
+    replayable: bool
+
+    def deliver(self, envelope: Envelope, data: bytes, ready: Callable[[], None]) -> str:
+        """Deliver ``data``; call ``ready()`` just before the point of no return; return the
+        server's reply (or where the message went)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret (and its base64 forms, as AUTH sends them) blotted out."""
+    import base64
+
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "********")
+        encoded = base64.b64encode(secret.encode()).decode()
+        text = text.replace(encoded, "********")
+    return text
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+class Outbox:
+    """Messages written as ``<outbox>/<brief id>/<recipient>.eml``, one file per message."""
+
+    channel = "outbox"
+    replayable = True
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.destination = str(folder)
+
+    def path_for(self, envelope: Envelope) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9@._+-]", "_", envelope.recipient)
+        return self.folder / envelope.brief_id / f"{safe}.eml"
+
+    def deliver(self, envelope: Envelope, data: bytes, ready: Callable[[], None]) -> str:
+        path = self.path_for(envelope)
+        ready()
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {path}: {exc.strerror}", "permanent", fatal=True) from None
+        return f"written to {path}"
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- SMTP
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}"
+
+
+def _refused(code: int, message: bytes | str, step: str) -> DeliveryError:
+    return DeliveryError(f"{step}: {_reply(code, message)}", _kind(code), code=code)
+
+
+def _quote_periods(data: bytes) -> bytes:
+    """Dot-stuffing (RFC 5321 §4.5.2), with the CRLF line ends the SMTP policy produced."""
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+class SmtpTransport:
+    """One connection for the whole batch, opened on first use and again after a drop."""
+
+    channel = "smtp"
+    replayable = False
+
+    def __init__(self, settings: SmtpSettings, *, secrets: Sequence[str] = ()) -> None:
+        self.settings = settings
+        self.destination = settings.url
+        self._secrets = list(secrets)
+        self._smtp: smtplib.SMTP | None = None
+        self.connections = 0
+
+    # ---------------------------------------------------------------- connecting
+
+    def _context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.settings.ca_file is not None:
+            try:
+                context.load_verify_locations(cafile=str(self.settings.ca_file))
+            except (OSError, ssl.SSLError) as exc:
+                raise DeliveryError(
+                    f"cannot load ca_file {self.settings.ca_file}: {exc}", "permanent", fatal=True
+                ) from None
+        return context
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        where = self.destination
+        smtp: smtplib.SMTP | None = None
+        try:
+            if s.security == "ssl":
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            smtp.ehlo()
+            if s.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise DeliveryError(
+                        f"{where} does not offer STARTTLS (security = starttls)", "permanent", fatal=True
+                    )
+                smtp.starttls(context=self._context())
+                smtp.ehlo()
+            if s.username:
+                password = s.password.reveal() if s.password else ""
+                smtp.login(s.username, password)
+        except DeliveryError:
+            _close_quietly(smtp)
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            _close_quietly(smtp)
+            detail = f"{where}: authentication failed for {s.username}: {_reply(exc.smtp_code, exc.smtp_error)}"
+            raise DeliveryError(self._safe(detail), "permanent", fatal=True) from None
+        except ssl.SSLCertVerificationError as exc:
+            _close_quietly(smtp)
+            raise DeliveryError(
+                f"{where}: certificate check failed: {exc.verify_message}", "permanent", fatal=True
+            ) from None
+        except ssl.SSLError as exc:
+            _close_quietly(smtp)
+            raise DeliveryError(f"{where}: TLS failed: {exc.reason or exc}", "permanent", fatal=True) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            _close_quietly(smtp)
+            raise DeliveryError(f"{where}: {exc}", "permanent", fatal=True) from None
+        except smtplib.SMTPConnectError as exc:
+            _close_quietly(smtp)
+            raise _refused(exc.smtp_code, exc.smtp_error, f"{where} refused the connection") from None
+        except smtplib.SMTPResponseException as exc:
+            _close_quietly(smtp)
+            error = _refused(exc.smtp_code, exc.smtp_error, f"{where}")
+            error.fatal = error.kind == "permanent"
+            raise error from None
+        except (smtplib.SMTPException, OSError) as exc:
+            _close_quietly(smtp)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+            fatal = isinstance(exc, socket.gaierror)
+            raise DeliveryError(f"cannot connect to {where}: {reason}", "transient", fatal=fatal) from None
+        self.connections += 1
+        return smtp
+
+    def _safe(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def _drop(self) -> None:
+        _close_quietly(self._smtp)
+        self._smtp = None
+
+    def _reset(self) -> None:
+        """End a refused transaction so the connection can carry the next message."""
+        if self._smtp is None:
+            return
+        try:
+            code, _ = self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+            return
+        if code != 250:
+            self._drop()
+
+    # ---------------------------------------------------------------- sending
+
+    def deliver(self, envelope: Envelope, data: bytes, ready: Callable[[], None]) -> str:
+        try:
+            return self._deliver(envelope, data, ready)
+        except _IdleDrop:
+            # The server closed the connection while it sat idle: reconnect, at once, once.
+            return self._deliver(envelope, data, ready)
+
+    def _deliver(self, envelope: Envelope, data: bytes, ready: Callable[[], None]) -> str:
+        reused = self._smtp is not None
+        if self._smtp is None:
+            try:
+                self._smtp = self._connect()
+            except DeliveryError as exc:
+                exc.connecting = True
+                raise
+        smtp = self._smtp
+        step = "MAIL FROM"
+        try:
+            code, message = smtp.mail(envelope.sender)
+            if code != 250:
+                raise _refused(code, message, step)
+            step = "RCPT TO"
+            code, message = smtp.rcpt(envelope.recipient)
+            if code not in (250, 251):
+                raise _refused(code, message, step)
+            step = "DATA"
+            code, message = smtp.docmd("DATA")
+            if code != 354:
+                raise _refused(code, message, step)
+            smtp.send(_quote_periods(data))
+            try:
+                ready()
+            except BaseException:
+                # Without the final "." the server discards what it got: hang up.
+                self._drop()
+                raise
+            step = "end of DATA"
+            smtp.send(b".\r\n")
+            code, message = smtp.getreply()
+        except DeliveryError as exc:
+            self._drop() if exc.code == 421 else self._reset()  # 421: the server is closing the connection
+            raise DeliveryError(self._safe(exc.detail), exc.kind, code=exc.code) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            if reused and step == "MAIL FROM" and isinstance(exc, smtplib.SMTPServerDisconnected):
+                raise _IdleDrop from None
+            reason = str(exc) or type(exc).__name__
+            if step == "end of DATA":
+                raise DeliveryError(
+                    self._safe(f"no answer after the message was sent: {reason}"), "uncertain"
+                ) from None
+            raise DeliveryError(self._safe(f"connection lost at {step}: {reason}"), "transient") from None
+        if code != 250:
+            self._drop() if code == 421 else self._reset()
+            raise DeliveryError(self._safe(_refused(code, message, step).detail), _kind(code), code=code)
+        return self._safe(_reply(code, message))
+
+    def close(self) -> None:
+        if self._smtp is None:
+            return
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self._smtp.quit()
+        self._drop()
+
+
+class _IdleDrop(Exception):
+    """An idle connection turned out to be closed before anything of a message was sent."""
+
+
+def _kind(code: int) -> Kind:
+    return "transient" if 400 <= code < 500 else "permanent"
+
+
+def _close_quietly(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    with contextlib.suppress(OSError):
+        smtp.close()
