@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["BriefgenError", "InputError", "TemplateError", "__version__", "build", "load_config", "validate"]
+__all__ = ["BriefgenError", "InputError", "TemplateError", "__version__", "build", "load_config", "send", "validate"]
 
 if TYPE_CHECKING:
     from .config import load_config
+    from .deliver import send
     from .errors import BriefgenError, InputError, TemplateError
     from .pipeline import build, validate
 
@@ -25,6 +26,7 @@ _LAZY = {
     "build": "pipeline",
     "validate": "pipeline",
     "load_config": "config",
+    "send": "deliver",
     "BriefgenError": "errors",
     "InputError": "errors",
     "TemplateError": "errors",

@@ -231,7 +231,9 @@ def lint(
     for finding in findings:
         out.print(str(finding), markup=False, style=_SEVERITY_STYLE[finding.severity])
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
-    summary = f"{len(results)} brief(s): {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)"
+    summary = (
+        f"{len(results)} brief(s): {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)"
+    )
     if fails(findings, strict):
         out.print(f"[red]error:[/] {summary}")
         raise typer.Exit(2)
@@ -244,7 +246,9 @@ def assess(
     path: Annotated[Path, typer.Argument(help="The input file to assess.", show_default=False)],
     what_if: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="What-if: FACTOR=VALUE, e.g. waiver=granted (repeatable).", show_default=False),
+        typer.Option(
+            "--set", "-s", help="What-if: FACTOR=VALUE, e.g. waiver=granted (repeatable).", show_default=False
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -299,7 +303,10 @@ def assess(
 
     def line(result: object) -> str:
         d = describe(result)  # type: ignore[arg-type]
-        return f"likelihood {d['likelihood']} ({d['probability']:.0%}, band {d['range']}), impact {d['impact']}, rating {d['rating']}"
+        return (
+            f"likelihood {d['likelihood']} ({d['probability']:.0%}, band {d['range']}), "
+            f"impact {d['impact']}, rating {d['rating']}"
+        )
 
     console.print(f"[bold]assessment:[/] {line(base)}")
     if changed is not None:
@@ -324,6 +331,382 @@ def schema(
         from .write import atomic_write
 
         atomic_write(output, text)
+
+
+@app.command()
+@_reports_errors
+def new(
+    directory: Annotated[Path, typer.Argument(help="Folder to create (or an empty one).", show_default=False)],
+    force: Annotated[
+        bool, typer.Option("--force", help="Add the starter files to a folder that is not empty.")
+    ] = False,
+) -> None:
+    """Create a workspace: settings, an example brief, a templates folder. Build or serve it at once."""
+    from .scaffold import new_workspace
+
+    for path in new_workspace(directory, force=force):
+        typer.echo(f"created {path}")
+    typer.echo(f"\nNext: briefgen serve {directory}    (or: cd {directory} && briefgen build)")
+
+
+@app.command()
+@_reports_errors
+def serve(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Workspace folder (default: the current one).", show_default=False)
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")
+    ] = 8000,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the index in the web browser.")] = False,
+) -> None:
+    """Preview the briefs in the browser; rebuild and reload the page on every change.
+
+    Serves on 127.0.0.1 only. Watches the inputs, templates and assets folders and
+    briefgen.toml; a problem in an input is shown in the page until it is fixed.
+    """
+    from .serve import serve as run_serve
+
+    console = _stderr()
+    run_serve(
+        directory,
+        port=port,
+        open_browser=open_browser,
+        log=lambda message: console.print(message, markup=False, highlight=False),
+        announce=typer.echo,
+    )
+
+
+templates_app = typer.Typer(
+    help="The templates a build uses: list them, or copy a built-in one to edit.", no_args_is_help=True
+)
+app.add_typer(templates_app, name="templates")
+
+TemplatesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--templates", "-t", help="Template folder (default: the workspace's templates/).", show_default=False
+    ),
+]
+
+
+def _templates_dir(templates: Path | None) -> Path:
+    from .config import load_config
+
+    return load_config(overrides={"paths.templates": templates}).templates_dir
+
+
+@templates_app.command("list")
+@_reports_errors
+def templates_list(templates: TemplatesOption = None) -> None:
+    """Show each template and where it comes from: the workspace or the built-in theme."""
+    from .theme import list_templates
+
+    rows = [
+        (t.name, "workspace, replaces built-in" if t.overrides else t.origin, _relative(t.path))
+        for t in list_templates(_templates_dir(templates))
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for name, origin, path in rows:  # plain columns: easy to grep, never truncated
+        typer.echo(f"{name:<{widths[0]}}  {origin:<{widths[1]}}  {path}")
+
+
+@templates_app.command("copy")
+@_reports_errors
+def templates_copy(
+    name: Annotated[
+        str, typer.Argument(help="e.g. style.css, partials/title.html.j2 or just title.", show_default=False)
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a copy that is already there.")] = False,
+    templates: TemplatesOption = None,
+) -> None:
+    """Copy a built-in template into the workspace's templates folder, to edit it there."""
+    from .theme import copy_template
+
+    folder = _templates_dir(templates)
+    destination = copy_template(name, folder, force=force)
+    typer.echo(
+        f"copied built-in {destination.relative_to(folder).as_posix()} to {_relative(destination)}: edit it there"
+        " (delete it to go back to the built-in one)"
+    )
+
+
+@app.command()
+@_reports_errors
+def send(
+    briefs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Brief ids or input files (default: every input).", show_default=False),
+    ] = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            help="A stakeholder group or an email address; repeat for more (default: everyone).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show who would get what; send and record nothing.")
+    ] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send again to recipients who already have (or may have) it.")
+    ] = False,
+    outbox: Annotated[
+        bool, typer.Option("--outbox", help="Write .eml files to output/outbox/ even when SMTP is configured.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only problems and the summary.")] = False,
+) -> None:
+    """Email briefs to stakeholders, once per recipient (SMTP, else the outbox folder).
+
+    A re-run sends only to those who have not got the brief yet; exit code 1 if anyone failed.
+    """
+    from rich.markup import escape
+
+    from .deliver import Delivery, Outcome
+    from .deliver import send as run_send
+
+    labels = {
+        "sent": "sent", "failed": "FAILED", "uncertain": "UNCERTAIN", "delivered": "skipped", "busy": "skipped",
+        "planned": "would send",
+    }  # fmt: skip
+
+    def show(d: Delivery) -> None:
+        if quiet and not d.problem:
+            return
+        who = f"{d.name} <{d.recipient}>" if d.name else d.recipient
+        if d.outcome == "planned":
+            what = f"{d.format}: {d.subject!r}" + (f" + {d.attachment}" if d.attachment else "")
+        else:
+            what = d.detail + (f" ({d.size / 1024:.0f} KiB)" if d.outcome == "sent" else "")
+        typer.echo(f"{labels[d.outcome]:<10}  {d.brief_id}  {who}  {what}")
+
+    report = run_send(briefs, to=to or (), dry_run=dry_run, resend=resend, outbox=outbox, progress=show)
+    wording: tuple[tuple[Outcome, str], ...] = (
+        ("planned", "to send"), ("sent", "sent"), ("delivered", "already delivered"),
+        ("busy", "being sent by another run"), ("failed", "failed"), ("uncertain", "uncertain"),
+    )  # fmt: skip
+    counts = [f"{report.count(o)} {word}" for o, word in wording if report.count(o)]
+    built = f"; built {', '.join(report.built)}" if report.built else ""
+    where = f"{report.channel} {report.destination}"
+    typer.echo(f"{', '.join(counts) or 'nothing to send'} ({where}{built}) in {report.seconds:.1f} s")
+    if report.problems:
+        console = _stderr()
+        for d in report.problems:
+            console.print(f"[red]not delivered:[/] {escape(f'{d.brief_id} to {d.recipient}: {d.detail}')}")
+        if any(d.outcome == "uncertain" for d in report.problems):
+            console.print(
+                "uncertain: the server may have the message. Check with the recipient, then "
+                "`briefgen send BRIEF --to ADDRESS --resend` (same Message-ID) if it did not arrive.",
+                markup=False,
+            )
+        raise typer.Exit(1)
+
+
+@app.command()
+@_reports_errors
+def deliveries(
+    brief: Annotated[
+        str | None, typer.Argument(help="A brief id or input file (default: every brief).", show_default=False)
+    ] = None,
+) -> None:
+    """Show the delivery ledger: who got which brief, when, and the server's reply or the error."""
+    import datetime as dt
+
+    from .deliver import deliveries as ledger_rows
+
+    rows = ledger_rows(brief)
+    if not rows:
+        typer.echo("no deliveries recorded")
+        return
+    for entry in rows:
+        when = dt.datetime.fromtimestamp(entry.sent_at or entry.updated_at).astimezone()
+        typer.echo(
+            f"{when:%Y-%m-%d %H:%M:%S}  {entry.status:<10}  {entry.key.brief_id}  {entry.key.recipient}  "
+            f"{entry.key.channel}  attempts={entry.attempts}  {entry.detail or ''}".rstrip()
+        )
+
+
+edition_app = typer.Typer(help="Editions: every brief of a time window in one report.", no_args_is_help=True)
+app.add_typer(edition_app, name="edition")
+
+
+@edition_app.command("build")
+@_reports_errors
+def edition_build(
+    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO week, e.g. 2021-W49.")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", "-d", help="Any date inside the window, e.g. 2021-12-08.")
+    ] = None,
+    fmt: Annotated[FormatChoice | None, typer.Option("--format", "-f", help="What to write.")] = None,
+) -> None:
+    """Build the edition of one window (default: the window holding today, in the workspace's time zone)."""
+    from .config import load_config
+    from .pipeline import build_edition
+
+    if week and date:
+        raise typer.BadParameter("give --week or --date, not both")
+    config = load_config()
+    formats = None if fmt is None else (["html", "pdf"] if fmt is FormatChoice.all else [fmt.value])
+    result = build_edition(week or date, config, formats=formats)  # type: ignore[arg-type]
+    if result.skipped:
+        typer.echo(f"{result.id}: no events in {result.window.human()}; skipped (editions.empty = 'skip')")
+        return
+    for output in result.outputs:
+        pages = f", {output.pages} pages" if output.pages else ""
+        typer.echo(f"{_relative(output.path)} ({output.size / 1024:.1f} KiB{pages})")
+    since = f" since {result.previous_id}" if result.previous_id else " (first edition)"
+    typer.echo(f"{result.id}: {len(result.brief_ids)} event(s), {len(result.changes)} change(s){since}")
+
+
+schedule_app = typer.Typer(help="Weekly reports on a schedule: run, tick, status, install.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+
+def _parse_now(value: str | None) -> object:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r}: expected an ISO time such as 2021-12-13T07:00+01:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+@schedule_app.command("tick")
+@_reports_errors
+def schedule_tick(
+    now: Annotated[
+        str | None, typer.Option("--now", help="Act as if it were this time (ISO 8601; UTC if no offset).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Run due editions again even if already done.")] = False,
+) -> None:
+    """Do whatever is due now, then exit (for cron or systemd timers)."""
+    from .config import load_config
+    from .schedule import tick
+
+    report = tick(load_config(), _parse_now(now), force=force)  # type: ignore[arg-type]
+    for action in report.actions:
+        typer.echo(str(action))
+    if not report.actions:
+        typer.echo(f"nothing due at {report.now.isoformat(timespec='seconds')}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@schedule_app.command("run")
+@_reports_errors
+def schedule_run(
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between checks for failed or abandoned runs.")] = 30.0,
+) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C; each step is logged."""
+    import logging
+    import signal
+    import threading
+
+    from .config import load_config
+    from .schedule import TickReport, run
+
+    config = load_config()
+    if not config.schedules:
+        _stderr().print("error: no [[schedules]] in briefgen.toml; see README, 'Weekly reports'")
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        logging.getLogger("briefgen.schedule").info(
+            "received %s; stopping after the current step", signal.Signals(signum).name
+        )
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    names = ", ".join(f"{s.name} ({s.cron})" for s in config.schedules)
+    logging.getLogger("briefgen.schedule").info("scheduler started: %s", names)
+
+    def show(report: TickReport) -> None:
+        for action in report.actions:
+            typer.echo(str(action))
+
+    run(config, stop=stop, poll_seconds=poll, on_tick=show)
+    logging.getLogger("briefgen.schedule").info("scheduler stopped")
+
+
+@schedule_app.command("status")
+@_reports_errors
+def schedule_status(
+    runs: Annotated[int, typer.Option("--runs", "-n", help="How many recent runs to show per schedule.")] = 5,
+) -> None:
+    """Each schedule's next run times and its last runs with their outcome."""
+    import datetime as dt
+    import time as _time
+
+    from .config import load_config
+    from .schedule import RunStore, next_fires, state_path, window_of
+
+    config = load_config()
+    if not config.schedules:
+        typer.echo("no schedules configured ([[schedules]] in briefgen.toml)")
+        return
+    now = dt.datetime.now(dt.UTC)
+    # Plain lines rather than a table: status is read in logs and over ssh as often as in a terminal.
+    with RunStore(state_path(config)) as store:
+        for spec in config.schedules:
+            typer.echo(f"{spec.name} {spec.cron} in {spec.timezone or config.editions.timezone}: next runs")
+            for fire in next_fires(spec, config, now, 3):
+                typer.echo(f"  {fire:%a %d %b %Y %H:%M %Z}  edition {window_of(spec, config, fire).id}")
+            records = store.runs(spec.name, runs)
+            typer.echo("  last runs:" if records else "  no runs yet")
+            for record in records:
+                status: str = record.status
+                if record.stale(store.owner, _time.time()):
+                    status = "working (stale: its process is gone; the next tick resumes it)"
+                elif status == "working":
+                    status = "working (in progress)"
+                sent = f", sent to {record.sent} of {record.total}" if record.total else ""
+                detail = f": {record.detail}" if record.detail else ""
+                typer.echo(
+                    f"  {record.edition}  due {record.due[:16]}  {status}{sent}, attempt {record.attempts}{detail}"
+                )
+
+
+@schedule_app.command("install")
+@_reports_errors
+def schedule_install(
+    cron: Annotated[
+        bool, typer.Option("--cron", help="A crontab line that runs `schedule tick` every minute.")
+    ] = False,
+    systemd: Annotated[
+        bool, typer.Option("--systemd", help="A user .service and .timer calling `schedule tick`.")
+    ] = False,
+    write: Annotated[bool, typer.Option("--write", help="Install for the current user instead of printing.")] = False,
+) -> None:
+    """Print (or with --write install) a crontab line or systemd user units that call `schedule tick`."""
+    from .config import load_config
+    from .install import cron_line, install_cron, install_systemd, systemd_units
+
+    if cron == systemd:
+        raise typer.BadParameter("choose one of --cron or --systemd")
+    config = load_config()
+    if cron:
+        line = cron_line(config)
+        if write:
+            typer.echo(install_cron(line))
+        else:
+            typer.echo(line)
+        return
+    units = systemd_units(config)
+    if write:
+        for path in install_systemd(units):
+            typer.echo(f"wrote {path}")
+        name = next(iter(units)).rsplit(".", 1)[0]
+        typer.echo(f"now run: systemctl --user daemon-reload && systemctl --user enable --now {name}.timer")
+    else:
+        for name, text in units.items():
+            typer.echo(f"# ~/.config/systemd/user/{name}\n{text}")
 
 
 def main() -> None:

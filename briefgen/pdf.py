@@ -14,12 +14,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-__all__ = ["AllowListFetcher", "PdfResult", "write_pdf"]
+__all__ = ["AllowListFetcher", "Overflow", "PdfResult", "overflowing_boxes", "write_pdf"]
 
 
 class FetchRefused(ValueError):
@@ -99,3 +100,58 @@ def write_pdf(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date:
         data = document.write_pdf()
     assert data is not None
     return PdfResult(data=data, pages=len(document.pages), refused=fetcher.refused)
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """A box of text (or an image) reaching outside the area it must stay in.
+
+    Coordinates are CSS pixels from the page's top-left corner; ``area`` is the allowed
+    (left, top, right, bottom).
+    """
+
+    page: int  # 1-based
+    text: str  # the box's text, or "<img>" and the like for an image
+    x: float
+    y: float
+    width: float
+    height: float
+    area: tuple[float, float, float, float]
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", None) or ():
+        yield from _boxes(child)
+
+
+def overflowing_boxes(document: weasyprint.Document, *, tolerance: float = 1.0) -> list[Overflow]:
+    """Text and images of a laid-out document that overflow: flow content beyond its page's
+    content area, running headers and footers (which live in the margins) beyond the page.
+
+    ``document`` is what ``weasyprint.HTML(...).render()`` returns; nothing is written.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    found = []
+    for number, page in enumerate(document.pages, 1):
+        page_box = page._page_box  # WeasyPrint keeps each page's layout tree here
+        left, top = page_box.content_box_x(), page_box.content_box_y()
+        content = (left, top, left + page_box.width, top + page_box.height)
+        whole = (0.0, 0.0, float(page.width), float(page.height))
+        for child in page_box.children:
+            area = whole if isinstance(child, boxes.MarginBox) else content
+            for box in _boxes(child):
+                if not isinstance(box, boxes.TextBox | boxes.ReplacedBox):
+                    continue
+                x, y = box.border_box_x(), box.border_box_y()
+                width, height = box.border_width(), box.border_height()
+                if (
+                    x < area[0] - tolerance
+                    or y < area[1] - tolerance
+                    or x + width > area[2] + tolerance
+                    or y + height > area[3] + tolerance
+                ):
+                    text = box.text if isinstance(box, boxes.TextBox) else f"<{box.element_tag}>"
+                    found.append(Overflow(number, text, x, y, width, height, area))
+    return found

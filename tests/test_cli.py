@@ -146,3 +146,11 @@ def test_no_color_output_when_piped(tmp_path: Path) -> None:
     (tmp_path / "inputs" / "a.yaml").write_text("brief: {}\n")
     result = run_cli("validate", cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"})
     assert "\x1b[" not in result.stderr
+
+
+def test_shell_completion_offers_the_commands(tmp_path: Path) -> None:
+    """Typer's completion, as `briefgen --install-completion` sets it up (README: Shell completion)."""
+    script = Path(sys.executable).with_name("briefgen")
+    env = {**os.environ, "_BRIEFGEN_COMPLETE": "complete_bash", "COMP_WORDS": "briefgen te", "COMP_CWORD": "1"}
+    result = subprocess.run([str(script)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert result.returncode == 0 and "templates" in result.stdout.split()
