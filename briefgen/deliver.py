@@ -27,9 +27,10 @@ from .transport import DeliveryError, Envelope, Outbox, SmtpTransport, Transport
 
 if TYPE_CHECKING:
     from .compose import Attachment, Content
-    from .facts import LoadedBrief
+    from .facts import Brief, LoadedBrief
+    from .pipeline import EditionResult
 
-__all__ = ["Delivery", "SendReport", "deliveries", "send"]
+__all__ = ["Delivery", "SendReport", "deliveries", "edition_brief", "send", "send_edition"]
 
 Outcome = Literal["sent", "failed", "uncertain", "delivered", "busy", "planned"]
 
@@ -117,6 +118,101 @@ def send(
             ledger.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def send_edition(
+    edition: EditionResult,
+    config: Config | None = None,
+    *,
+    to: Sequence[str] = (),
+    dry_run: bool = False,
+    resend: bool = False,
+    outbox: bool = False,
+    environ: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendReport:
+    """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
+
+    The ledger keys it as ``edition-<id>`` with the hash of the edition's snapshot (its facts),
+    so a rebuilt edition with the same facts is not sent twice.
+    """
+    import hashlib
+
+    from .compose import attachment_name
+
+    started = time.perf_counter()
+    config = config or load_config()
+    settings = mail_settings(config, environ)
+    recipients = select_recipients(load_stakeholders(config), to)
+    brief = edition_brief(edition, config)
+    snapshot = edition.snapshot_path
+    digest = hashlib.sha256(snapshot.read_bytes() if snapshot and snapshot.is_file() else brief.brief.id.encode())
+    outputs = {o.format: o.path for o in edition.outputs}
+
+    def outputs_for(formats: list[Format]) -> dict[str, Path]:
+        if any(f not in outputs for f in formats):
+            from .pipeline import build_edition
+
+            rebuilt = build_edition(edition.window, config, formats=sorted({*outputs, *formats}))
+            outputs.update({o.format: o.path for o in rebuilt.outputs})
+            report.built.append(edition.id)
+        return {f: outputs[f] for f in formats}
+
+    transport: Transport = (
+        Outbox(settings.outbox)
+        if outbox or settings.smtp is None
+        else SmtpTransport(settings.smtp, secrets=settings.secrets())
+    )
+    report = SendReport(transport.channel, transport.destination, dry_run)
+    path = config.root / STATE_DB
+    ledger = Ledger.existing(path) if dry_run else Ledger(path)
+    try:
+        _send_document(
+            brief, digest.hexdigest(), attachment_name(brief), outputs_for,
+            recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), resend, sleep,
+        )  # fmt: skip
+    finally:
+        transport.close()
+        if ledger is not None:
+            ledger.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def edition_brief(edition: EditionResult, config: Config) -> Brief:
+    """The edition as the email templates see a brief: its title and window, a bottom line
+    listing its events, and every event's key judgments. Built in memory, never validated as
+    input (its parts were), so judgments keep their original source ids."""
+    from .facts import Brief, BriefMeta
+
+    opts = config.editions
+    events = "; ".join(f"**{b.brief.title}**" for b in edition.briefs) or "no new developments"
+    changes = f" {len(edition.changes)} change(s) since edition {edition.previous_id}." if edition.previous_id else ""
+    markings = list(dict.fromkeys(b.brief.marking for b in edition.briefs))
+    meta = BriefMeta.model_construct(
+        id=f"edition-{edition.id.lower()}",
+        title=f"{opts.title}: {edition.window.human()}",
+        subtitle=f"Edition {edition.id}",
+        date=edition.window.last_day,
+        author=opts.author,
+        organisation=opts.organisation,
+        audience=None,
+        marking=opts.marking or " / ".join(markings) or "UNCLASSIFIED",
+        language=edition.briefs[0].brief.language if edition.briefs else "en",
+        keywords=[],
+        summary=f"This edition covers {len(edition.briefs)} event(s): {events}.{changes}",
+    )
+    return Brief.model_construct(
+        brief=meta,
+        sources=[],
+        key_judgments=[kj for b in edition.briefs for kj in b.key_judgments],
+        event=None,
+        agreements=[],
+        context=[],
+        sanction_risk=None,
+        outlook=[],
+    )
 
 
 def deliveries(brief: str | Path | None = None, config: Config | None = None) -> list[Entry]:
@@ -226,14 +322,39 @@ def _send_brief(
     resend: bool,
     sleep: Callable[[float], None],
 ) -> None:
+    from .compose import attachment_name, content_hash
+
+    _send_document(
+        loaded.brief,
+        content_hash(loaded.brief),
+        attachment_name(loaded.brief),
+        lambda formats: _built(loaded, config, formats, report),
+        recipients, config, settings, transport, ledger, report, notify, resend, sleep,
+    )  # fmt: skip
+
+
+def _send_document(
+    brief: Brief,
+    digest: str,
+    pdf_name: str,
+    outputs_for: Callable[[list[Format]], dict[str, Path]],
+    recipients: Sequence[Stakeholder],
+    config: Config,
+    settings: MailSettings,
+    transport: Transport,
+    ledger: Ledger | None,
+    report: SendReport,
+    notify: Progress,
+    resend: bool,
+    sleep: Callable[[float], None],
+) -> None:
+    """Send one document (a brief, or an edition seen as one) to each recipient, once."""
     from markupsafe import Markup
 
-    from .compose import Attachment, attachment_name, brief_article, content_hash, render_content
+    from .compose import Attachment, brief_article, render_content
     from .render import make_environment, template_dirs
 
-    brief = loaded.brief
     brief_id = brief.brief.id
-    digest = content_hash(brief)
 
     def key(person: Stakeholder) -> DeliveryKey:
         return DeliveryKey(brief_id, person.key, digest, transport.channel)
@@ -252,7 +373,6 @@ def _send_brief(
         return
 
     env = make_environment(template_dirs(config.templates_dir))
-    pdf_name = attachment_name(brief)
     if report.dry_run:
         placeholder = Markup("<article></article>")
         for person in todo:
@@ -280,7 +400,7 @@ def _send_brief(
         formats.append("pdf")
     if any(p.format in ("html", "both") for p in todo):
         formats.append("html")
-    outputs = _built(loaded, config, formats, report)
+    outputs = outputs_for(formats)
     pdf = Attachment(pdf_name, outputs["pdf"].read_bytes()) if "pdf" in outputs else None
     article = brief_article(outputs["html"].read_text(encoding="utf-8")) if "html" in outputs else None
 

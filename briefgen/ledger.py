@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["LEASE_SECONDS", "STATE_DB", "Claim", "DeliveryKey", "Entry", "Event", "Ledger", "Status"]
+__all__ = [
+    "LEASE_SECONDS", "STATE_DB", "Claim", "DeliveryKey", "Entry", "Event", "Ledger", "Status", "connect_state",
+]  # fmt: skip
 
 #: Where the ledger lives, relative to the workspace root.
 STATE_DB = Path(".briefgen") / "state.db"
@@ -166,6 +168,28 @@ def owner_alive(owner: str | None, touched: float, *, me: str, now: float | None
 # --------------------------------------------------------------------------- the ledger
 
 
+def connect_state(path: Path, *, wal: bool = True) -> sqlite3.Connection:
+    """Open the workspace's state database (the ledger and the schedule runs share it).
+
+    Autocommit mode: every transaction is explicit (``BEGIN IMMEDIATE ... COMMIT``). WAL lets
+    readers work while a run writes; switching to it can report "database is locked" at once,
+    without waiting, while another process creates the file, so the switch is retried.
+    """
+    db = sqlite3.connect(path, timeout=60, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout = 60000")
+    deadline = time.monotonic() + 60
+    while wal:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    return db
+
+
 def _entry(row: sqlite3.Row) -> Entry:
     return Entry(
         key=DeliveryKey(row["brief_id"], row["recipient"], row["content_hash"], row["channel"]),
@@ -221,29 +245,12 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True)
         elif not path.is_file():
             raise FileNotFoundError(path)
-        # Autocommit mode: every transaction below is explicit (BEGIN IMMEDIATE ... COMMIT).
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout = 60000")
+        self._db = connect_state(path, wal=create)
         if create:
-            self._set_wal()
             with self._write() as db:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
         self._db.execute("PRAGMA synchronous = FULL")
-
-    def _set_wal(self) -> None:
-        """WAL lets ``deliveries`` read while a ``send`` writes. Switching to it can report
-        "database is locked" at once, without waiting, while another run creates the file."""
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
 
     @classmethod
     def existing(cls, path: Path) -> Ledger | None:

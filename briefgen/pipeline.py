@@ -15,7 +15,7 @@ import jinja2
 from .config import Config, Format, load_config
 from .edition import Change, Window, diff, gather, latest_before, parse_window, snapshot, window_for
 from .errors import InputError, LintFailed, Problem
-from .facts import LoadedBrief, find_inputs, load_briefs
+from .facts import Brief, LoadedBrief, find_inputs, load_briefs
 from .lint import Finding, fails, lint_brief
 from .render import EditionInfo, make_environment, render_edition_html, render_html, template_dirs
 from .risk import RiskModel, assess, load_model
@@ -183,6 +183,8 @@ class EditionResult:
     previous_id: str | None = None
     skipped: bool = False
     seconds: float = 0.0
+    briefs: list[Brief] = field(default_factory=list, repr=False)
+    snapshot_path: Path | None = None
 
     @property
     def id(self) -> str:
@@ -244,7 +246,7 @@ def build_edition(
     # may well be set up before the first facts are written.
     empty_folder = not inputs and config.inputs_dir.is_dir() and not find_inputs([config.inputs_dir])
     chosen = [] if empty_folder else gather(validate(inputs, config), window)
-    result = EditionResult(window, [b.brief.brief.id for b in chosen])
+    result = EditionResult(window, [b.brief.brief.id for b in chosen], briefs=[b.brief for b in chosen])
     opts = config.editions
     if not chosen and opts.empty == "skip":
         result.skipped = True
@@ -292,5 +294,6 @@ def build_edition(
         result.outputs.append(Output(stem.with_suffix(".pdf"), "pdf", len(pdf_bytes), pages))
     # The snapshot goes last: an edition counts as built only once its files exist.
     atomic_write(stem.with_suffix(".json"), json.dumps(current, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    result.snapshot_path = stem.with_suffix(".json")
     result.seconds = time.perf_counter() - started
     return result

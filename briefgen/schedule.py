@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from .config import Config, ScheduleSpec
 from .edition import Window, window_for
-from .ledger import STATE_DB, make_owner, owner_alive
+from .ledger import STATE_DB, connect_state, make_owner, owner_alive
 
 __all__ = ["DueRun", "RunOutcome", "RunRecord", "TickReport", "due_runs", "next_fires", "run", "tick"]
 
@@ -178,10 +178,10 @@ class RunStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.owner = owner or make_owner()
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = connect_state(path)
+        with self._write() as db:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
 
     def close(self) -> None:
         self._db.close()
@@ -406,8 +406,13 @@ def _run_one(
             return TickAction(spec.name, window.id, "done", reason=f"{record.status}: {record.detail}")
         return TickAction(spec.name, window.id, "busy" if claim.reason == "busy" else "gave-up")
     log.info("%s %s: started (%s)", spec.name, window.id, claim.reason)
+
+    def step(what: str) -> None:
+        store.touch(spec.name, window.id, what)  # also the heartbeat that keeps the claim alive
+        log.info("%s %s: %s", spec.name, window.id, what)
+
     try:
-        outcome = runner(config, spec, window, lambda step: store.touch(spec.name, window.id, step))
+        outcome = runner(config, spec, window, step)
     except Exception as exc:  # a run must end recorded, whatever went wrong inside it
         outcome = RunOutcome("failed", f"{type(exc).__name__}: {exc}")
     store.finish(spec.name, window.id, outcome)
