@@ -128,8 +128,14 @@ def build(
     strict: Annotated[
         bool | None, typer.Option("--strict/--no-strict", help="Fail on lint warnings (default: briefgen.toml).")
     ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for rendering.")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="Render even what is up to date.")] = False,
 ) -> None:
-    """Build the HTML and PDF brief for every input (lint findings are shown as warnings)."""
+    """Build the HTML and PDF brief for every input (lint findings are shown as warnings).
+
+    Briefs whose input, templates, assets and settings have not changed since their last
+    build are not rendered again.
+    """
     from .config import load_config
     from .pipeline import build as run_build
 
@@ -142,9 +148,9 @@ def build(
         }
     )
     if quiet:
-        report = run_build(paths, config, strict=strict)
+        report = run_build(paths, config, strict=strict, jobs=jobs, force=force)
     else:
-        report = _build_with_progress(paths, config, strict)
+        report = _build_with_progress(paths, config, strict, jobs, force)
         _print_summary(report)
     console = _stderr()
     for finding in report.findings:
@@ -157,12 +163,14 @@ def build(
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
-def _build_with_progress(paths: list[Path] | None, config: object, strict: bool | None) -> BuildReport:
+def _build_with_progress(
+    paths: list[Path] | None, config: object, strict: bool | None, jobs: int, force: bool
+) -> BuildReport:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from .pipeline import build as run_build
 
-    labels = {"start": "rendering HTML", "html": "laying out PDF", "pdf": "writing", "done": "done"}
+    labels = {"start": "rendering", "html": "laying out PDF", "pdf": "writing", "done": "done", "cached": "up to date"}
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True
     ) as progress:
@@ -170,10 +178,10 @@ def _build_with_progress(paths: list[Path] | None, config: object, strict: bool 
 
         def on_step(brief_id: str, step: str) -> None:
             progress.update(task, description=f"{brief_id}: {labels[step]}")
-            if step == "done":
+            if step in ("done", "cached"):
                 progress.advance(task)
 
-        return run_build(paths, config, strict=strict, progress=on_step)  # type: ignore[arg-type]
+        return run_build(paths, config, strict=strict, progress=on_step, jobs=jobs, force=force)  # type: ignore[arg-type]
 
 
 def _print_summary(report: BuildReport) -> None:
@@ -189,7 +197,7 @@ def _print_summary(report: BuildReport) -> None:
                 _relative(output.path),
                 "" if output.pages is None else str(output.pages),
                 f"{output.size / 1024:.1f} KiB",
-                f"{result.seconds:.2f}",
+                "up to date" if result.cached else f"{result.seconds:.2f}",
             )
     Console(highlight=False).print(table)
 
@@ -222,7 +230,7 @@ def lint(
     Findings print as [bold]file:line: rule-id: message[/]. Errors always fail (exit 2),
     warnings only with --strict, notes (e.g. a recorded source disagreement) never.
     """
-    from .lint import fails
+    from .findings import fails
     from .pipeline import lint as run_lint
 
     results = run_lint(paths)
@@ -539,24 +547,30 @@ def edition_build(
         str | None, typer.Option("--date", "-d", help="Any date inside the window, e.g. 2021-12-08.")
     ] = None,
     fmt: Annotated[FormatChoice | None, typer.Option("--format", "-f", help="What to write.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every window that has an event, oldest first.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for rendering.")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="Render even what is up to date.")] = False,
 ) -> None:
     """Build the edition of one window (default: the window holding today, in the workspace's time zone)."""
     from .config import load_config
-    from .pipeline import build_edition
+    from .pipeline import build_editions, edition_window
 
-    if week and date:
-        raise typer.BadParameter("give --week or --date, not both")
+    if sum(bool(x) for x in (week, date, every)) > 1:
+        raise typer.BadParameter("give one of --week, --date or --all")
     config = load_config()
     formats = None if fmt is None else (["html", "pdf"] if fmt is FormatChoice.all else [fmt.value])
-    result = build_edition(week or date, config, formats=formats)  # type: ignore[arg-type]
-    if result.skipped:
-        typer.echo(f"{result.id}: no events in {result.window.human()}; skipped (editions.empty = 'skip')")
-        return
-    for output in result.outputs:
-        pages = f", {output.pages} pages" if output.pages else ""
-        typer.echo(f"{_relative(output.path)} ({output.size / 1024:.1f} KiB{pages})")
-    since = f" since {result.previous_id}" if result.previous_id else " (first edition)"
-    typer.echo(f"{result.id}: {len(result.brief_ids)} event(s), {len(result.changes)} change(s){since}")
+    windows = None if every else [edition_window(config, week or date)]
+    results = build_editions(windows, config, formats=formats, jobs=jobs, force=force)  # type: ignore[arg-type]
+    for result in results:
+        if result.skipped:
+            typer.echo(f"{result.id}: no events in {result.window.human()}; skipped (editions.empty = 'skip')")
+            continue
+        for output in result.outputs:
+            pages = f", {output.pages} pages" if output.pages else ""
+            typer.echo(f"{_relative(output.path)} ({output.size / 1024:.1f} KiB{pages})")
+        since = f" since {result.previous_id}" if result.previous_id else " (first edition)"
+        state = "up to date" if result.cached else "built"
+        typer.echo(f"{result.id}: {state}, {len(result.brief_ids)} event(s), {len(result.changes)} change(s){since}")
 
 
 schedule_app = typer.Typer(help="Weekly reports on a schedule: run, tick, status, install.", no_args_is_help=True)
@@ -707,6 +721,27 @@ def schedule_install(
     else:
         for name, text in units.items():
             typer.echo(f"# ~/.config/systemd/user/{name}\n{text}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check this machine: versions, the PDF engine's libraries, the fast font subsetter, fonts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .doctor import checks, healthy
+
+    results = checks()
+    table = Table(box=None, header_style="bold")
+    for column in ("check", "status", "detail", "to fix"):
+        table.add_column(column)
+    colour = {"ok": "green", "warn": "yellow", "missing": "red"}
+    for check in results:
+        fix = check.fix if check.status != "ok" else ""
+        table.add_row(check.name, f"[{colour[check.status]}]{check.status}[/]", check.detail, fix)
+    Console(highlight=False).print(table)
+    if not healthy(results):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -266,7 +266,7 @@ def _newest(paths: Sequence[Path]) -> float:
 def _fresh_build(loaded: LoadedBrief, config: Config, formats: Sequence[Format]) -> bool:
     """Whether ``output/`` has every format, newer than the input, briefgen.toml, the risk
     model, and every template and asset (the email templates do not count)."""
-    from .render import template_dirs
+    from .theme import template_dirs
 
     outputs = [config.output_dir / f"{loaded.brief.brief.id}.{fmt}" for fmt in formats]
     if not all(p.is_file() for p in outputs):
@@ -352,7 +352,8 @@ def _send_document(
     from markupsafe import Markup
 
     from .compose import Attachment, brief_article, render_content
-    from .render import make_environment, template_dirs
+    from .render import make_environment
+    from .theme import template_dirs
 
     brief_id = brief.brief.id
 

@@ -36,6 +36,9 @@ class InputError(BriefgenError):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:  # crosses process boundaries (--jobs)
+        return (type(self), (self.problems,))
+
 
 class LintFailed(BriefgenError):
     """Lint findings that fail the run (errors, or warnings under ``--strict``)."""
@@ -46,6 +49,9 @@ class LintFailed(BriefgenError):
         self.findings = findings
         super().__init__("\n".join(str(f) for f in findings))
 
+    def __reduce__(self) -> tuple[type, tuple[list[object]]]:
+        return (type(self), (self.findings,))
+
 
 class TemplateError(BriefgenError):
     """A template failed to compile or render; names the template file and line."""
@@ -53,8 +59,12 @@ class TemplateError(BriefgenError):
     def __init__(self, file: str | Path, line: int | None, message: str) -> None:
         self.file = str(file)
         self.line = line
+        self.message = message
         where = f"{self.file}:{line}" if line else self.file
         super().__init__(f"{where}: template error: {message}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, str]]:  # crosses process boundaries (--jobs)
+        return (type(self), (self.file, self.line, self.message))
 
 
 class RenderError(BriefgenError):

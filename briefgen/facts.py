@@ -30,7 +30,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from .errors import InputError, Problem
-from .yamldoc import YamlDocument, load_yaml
+from .yamldoc import YamlDocument, find_inputs, load_yaml
 
 __all__ = [
     "Agreement",
@@ -44,6 +44,7 @@ __all__ = [
     "PartialDate",
     "SanctionRisk",
     "Source",
+    "find_inputs",
     "json_schema",
     "load_brief",
     "load_briefs",
@@ -521,17 +522,6 @@ def load_brief(path: Path) -> LoadedBrief:
     if problems:
         raise InputError(problems)
     return LoadedBrief(brief, doc)
-
-
-def find_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Expand directories to the YAML files they hold, sorted, keeping explicit files."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file()))
-        else:
-            found.append(path)
-    return found
 
 
 def load_briefs(paths: Iterable[Path]) -> list[LoadedBrief]:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import BaseModel
 
 from .estimative import Likelihood, Row, UnknownLikelihood, parse_likelihood, terms_in
 from .facts import Brief, Cited, LoadedBrief, PartialDate, display_name
+from .findings import Finding
 from .risk import RiskModel, assess, unknown_factor_references
 
-Severity = Literal["error", "warning", "info"]
 Loc = tuple[str | int, ...]
 
 #: Words that hedge without estimating: they say something is possible, not how likely.
@@ -28,40 +26,6 @@ _HEDGE = re.compile(
     r"\b(may|[Mm]ight|[Cc]ould|[Pp]ossibly|[Pp]erhaps|[Mm]aybe|[Cc]onceivably|[Pp]otentially)\b"
     r"|\b([Ii]t is possible|cannot be ruled out|can't be ruled out)\b"
 )
-
-RULES: dict[str, tuple[Severity, str]] = {
-    "unsourced": ("warning", "a fact or judgment cites no source"),
-    "no-estimate": ("warning", "a judgment lacks a likelihood or a confidence level"),
-    "hedge-word": ("warning", "a judgment uses a hedge word with no estimative meaning"),
-    "unknown-likelihood": ("error", "a likelihood is not on the ICD 203 scale"),
-    "mixed-rows": ("warning", "the brief mixes the scale's two rows of terms"),
-    "confidence-sentence": ("warning", "likelihood and confidence are stated in the same sentence"),
-    "date-order": ("warning", "dates are out of order"),
-    "sources-differ": ("warning", "sources disagree on the same fact"),
-    "sources-differ-shown": ("info", "a recorded source disagreement, shown in the brief"),
-    "model-disagrees": ("warning", "the stated assessment and the risk model differ by more than one band"),
-    "model-evidence": ("error", "evidence names a risk-model factor or level that does not exist or conflicts"),
-    "uncited-source": ("info", "a listed source is cited nowhere"),
-}
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    file: str
-    line: int
-    rule: str
-    message: str
-
-    @property
-    def severity(self) -> Severity:
-        return RULES[self.rule][0]
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.rule}: {self.message}"
-
-
-def fails(findings: list[Finding], strict: bool) -> bool:
-    return any(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
 
 
 class _Linter:

@@ -39,12 +39,6 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 _URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def builtin_templates_dir() -> Path:
-    """The default theme: inside the installed package, or at the repository root in a checkout."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
-
-
 # --------------------------------------------------------------------------- Markdown
 
 
@@ -260,10 +254,25 @@ def sections_for(brief: Brief) -> list[Section]:
 # --------------------------------------------------------------------------- environment
 
 
+@cache
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs, like Python's .pyc files (Jinja checks each
+    against its source, so an edited template is compiled again)."""
+    import os
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "briefgen" / f"jinja-{__version__}"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(base))
+
+
 def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     """Jinja environment searching ``template_dirs`` in order (the user's first)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2", "svg.j2")),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -280,14 +289,6 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         isodate=iso_date,
     )
     return env
-
-
-def template_dirs(user_dir: Path | None) -> list[Path]:
-    dirs = [user_dir] if user_dir is not None and user_dir.is_dir() else []
-    builtin = builtin_templates_dir()
-    if not any(d.resolve() == builtin.resolve() for d in dirs):
-        dirs.append(builtin)
-    return dirs
 
 
 def _template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str, int | None]:

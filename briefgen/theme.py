@@ -1,7 +1,7 @@
 """Which templates a workspace builds with, where each comes from, and copying one to edit.
 
 The workspace's templates folder is searched before the built-in theme (see
-:func:`briefgen.render.template_dirs`), so a file there replaces the built-in file of the
+:func:`template_dirs`), so a file there replaces the built-in file of the
 same name and everything else still comes from the theme.
 """
 
@@ -27,9 +27,21 @@ class TemplateFile:
     overrides: bool = False  # a workspace file that replaces the built-in one of the same name
 
 
-def _builtin_dir() -> Path:
-    from .render import builtin_templates_dir
+def builtin_templates_dir() -> Path:
+    """The default theme: inside the installed package, or at the repository root in a checkout."""
+    packaged = Path(__file__).parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
 
+
+def template_dirs(user_dir: Path | None) -> list[Path]:
+    dirs = [user_dir] if user_dir is not None and user_dir.is_dir() else []
+    builtin = builtin_templates_dir()
+    if not any(d.resolve() == builtin.resolve() for d in dirs):
+        dirs.append(builtin)
+    return dirs
+
+
+def _builtin_dir() -> Path:
     return builtin_templates_dir()
 
 

@@ -198,7 +198,7 @@ def test_edition_cli(tmp_path: Path) -> None:
     make_workspace(tmp_path, SEED, CALL)
     result = run_cli("edition", "build", "--date", "2021-12-08", "-f", "html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "2021-W49: 2 event(s), 0 change(s) (first edition)" in result.stdout
+    assert "2021-W49: built, 2 event(s), 0 change(s) (first edition)" in result.stdout
     bad = run_cli("edition", "build", "--week", "2021-W99", cwd=tmp_path)
     assert bad.returncode == 2 and "not an ISO week" in bad.stderr
     zone = run_cli("validate", cwd=_with_config(tmp_path, '[editions]\ntimezone = "Mars/Olympus"\n'))

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from briefgen.facts import load_brief
-from briefgen.lint import RULES, Finding, fails, lint_brief
+from briefgen.findings import RULES, Finding, fails
+from briefgen.lint import lint_brief
 from briefgen.risk import load_model
 
 from .conftest import SECOND, SEED, run_cli

@@ -29,7 +29,7 @@ def test_wheel_ships_templates_and_builds_without_a_checkout(tmp_path: Path) -> 
     zipfile.ZipFile(wheel).extractall(site)
     workspace = make_workspace(tmp_path / "ws", DATA / "minimal.yaml")
     code = (
-        "import sys, briefgen.render as r\n"
+        "import sys, briefgen.theme as r\n"
         "print(r.builtin_templates_dir())\n"
         "sys.argv = ['briefgen', 'build', '-q', '-f', 'html']\n"
         "from briefgen.cli import main\n"

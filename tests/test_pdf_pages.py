@@ -12,7 +12,7 @@ import weasyprint
 from PIL import Image
 
 from briefgen.pdf import AllowListFetcher, overflowing_boxes
-from briefgen.render import builtin_templates_dir
+from briefgen.theme import builtin_templates_dir
 
 from .conftest import Built
 

@@ -16,8 +16,8 @@ from briefgen.render import (
     markdown_to_html,
     render_html,
     sections_for,
-    template_dirs,
 )
+from briefgen.theme import template_dirs
 
 from .conftest import DATA, SEED, Built, parse_html, text_of
 

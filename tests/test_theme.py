@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from briefgen.errors import UsageError
-from briefgen.render import builtin_templates_dir
-from briefgen.theme import builtin_template_names, copy_template, list_templates
+from briefgen.theme import builtin_template_names, builtin_templates_dir, copy_template, list_templates
 
 from .conftest import run_cli
 

@@ -1,0 +1,44 @@
+"""Lint findings and their rules: no heavy imports, so a cached build can report them fast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["RULES", "Finding", "Severity", "fails"]
+
+Severity = Literal["error", "warning", "info"]
+
+RULES: dict[str, tuple[Severity, str]] = {
+    "unsourced": ("warning", "a fact or judgment cites no source"),
+    "no-estimate": ("warning", "a judgment lacks a likelihood or a confidence level"),
+    "hedge-word": ("warning", "a judgment uses a hedge word with no estimative meaning"),
+    "unknown-likelihood": ("error", "a likelihood is not on the ICD 203 scale"),
+    "mixed-rows": ("warning", "the brief mixes the scale's two rows of terms"),
+    "confidence-sentence": ("warning", "likelihood and confidence are stated in the same sentence"),
+    "date-order": ("warning", "dates are out of order"),
+    "sources-differ": ("warning", "sources disagree on the same fact"),
+    "sources-differ-shown": ("info", "a recorded source disagreement, shown in the brief"),
+    "model-disagrees": ("warning", "the stated assessment and the risk model differ by more than one band"),
+    "model-evidence": ("error", "evidence names a risk-model factor or level that does not exist or conflicts"),
+    "uncited-source": ("info", "a listed source is cited nowhere"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    file: str
+    line: int
+    rule: str
+    message: str
+
+    @property
+    def severity(self) -> Severity:
+        return RULES[self.rule][0]
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.rule}: {self.message}"
+
+
+def fails(findings: list[Finding], strict: bool) -> bool:
+    return any(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
