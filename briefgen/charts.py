@@ -116,7 +116,24 @@ def timeline(brief: Brief, chart_id: str = "timeline") -> Chart | None:
     return timeline_chart(entries, chart_id) if len(entries) >= 3 else None
 
 
-def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline") -> Chart:
+#: A timeline figure must fit on one page (figures do not break); longer ones are split.
+TIMELINE_ROWS = 36
+
+
+def timeline_charts(entries: list[TimelineEntry], chart_id: str = "timeline") -> list[Chart]:
+    """The timeline as one figure, or as several consecutive ones when it would not fit a page
+    (a big edition has hundreds of dated facts)."""
+    entries = sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
+    if len(entries) <= TIMELINE_ROWS:
+        return [timeline_chart(entries, chart_id)]
+    parts = [entries[i : i + TIMELINE_ROWS] for i in range(0, len(entries), TIMELINE_ROWS)]
+    return [
+        timeline_chart(part, f"{chart_id}-{n}" if n > 1 else chart_id, f" (part {n} of {len(parts)})")
+        for n, part in enumerate(parts, 1)
+    ]
+
+
+def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline", suffix: str = "") -> Chart:
     """A vertical timeline of ``entries`` on a true time scale."""
     entries = sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
     width, top, row = 680, 14, 19
@@ -167,7 +184,7 @@ def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline") -> 
             f"{escape(entry.date.human())}</text>"
             f'<text x="{label_x}" y="{y_label + 4:.1f}"{weight}>{escape(_text(entry.label))}</text>'
         )
-    title = f"Timeline: {entries[0].date.human()} to {entries[-1].date.human()}"
+    title = f"Timeline: {entries[0].date.human()} to {entries[-1].date.human()}{suffix}"
     description = f"{len(entries)} dated facts, oldest first: " + "; ".join(
         f"{e.date.human()}, {_text(e.label, 120)}" for e in entries
     )

@@ -8,12 +8,9 @@ The SMTP password is never part of the configuration: it comes from
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.utils import getaddresses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -48,6 +45,11 @@ OUTBOX_SENDER = "briefgen <briefgen@localhost>"
 
 def check_mailbox(value: str) -> str:
     """``Name <name@example.org>`` or a bare address, normalised; an error otherwise."""
+    # The email package is imported here, not at the top: config loading is on every
+    # command's start-up path, and it costs as much as the rest of the config.
+    from email.headerregistry import Address
+    from email.utils import getaddresses
+
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise PydanticCustomError("mailbox", "expected one line, like Name <name@example.org>")
     found = getaddresses([value.strip()])
@@ -145,6 +147,8 @@ class MailSettings:
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host.lower() == "localhost":
         return True
     try:

@@ -13,11 +13,13 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 __all__ = ["AllowListFetcher", "Overflow", "PdfResult", "overflowing_boxes", "write_pdf"]
@@ -86,6 +88,13 @@ _quiet = _Quiet()
 weasyprint.LOGGER.addFilter(_quiet)
 
 
+@cache
+def _font_config() -> FontConfiguration:
+    """One font configuration per process. A new one per document builds a new Pango font map
+    each time, which is slower and keeps native memory growing over many builds."""
+    return FontConfiguration()
+
+
 def write_pdf(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date: dt.date) -> PdfResult:
     """Lay out ``html`` and return the PDF bytes.
 
@@ -95,7 +104,7 @@ def write_pdf(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date:
     fetcher = AllowListFetcher(allowed_roots)
     document = weasyprint.HTML(
         string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher, media_type="print"
-    ).render()
+    ).render(font_config=_font_config())
     with _source_date_epoch(date):
         data = document.write_pdf()
     assert data is not None

@@ -428,14 +428,17 @@ def render_edition_html(
             )
         )
     entries = [e for b, _ in briefs for e in charts.timeline_entries(b) if e.kind != "now"]
-    timeline = charts.timeline_chart(entries, "timeline") if len(entries) >= 3 else None
+    condensed = len(entries) > 2 * charts.TIMELINE_ROWS
+    if condensed:  # hundreds of dates help nobody: keep the events and the sanctions milestones
+        entries = [e for e in entries if e.kind in {"event", "law", "listing", "precedent"}]
+    timelines = charts.timeline_charts(entries, "timeline") if len(entries) >= 3 else []
     sections = [Section("changes", "What changed", "edition/changes.html.j2")]
     if not parts:
         sections.append(Section("no-developments", "No new developments", "edition/empty.html.j2"))
     if any(p.brief.key_judgments or p.brief.brief.summary for p in parts):
         sections.append(Section("key-judgments", "Key judgments", "edition/judgments.html.j2"))
     sections += [Section(p.anchor, p.brief.brief.title, "edition/event.html.j2", p) for p in parts]
-    if timeline is not None:
+    if timelines:
         sections.append(Section("timeline", "Timeline", "partials/timeline.html.j2"))
     if parts:
         sections.append(Section("sources", "Sources", "partials/sources.html.j2"))
@@ -454,7 +457,9 @@ def render_edition_html(
         "sections": sections,
         "references": citations.references,
         "source_summary": summarise_sources_of([s.source for s in citations.references]),
-        "charts": {"timeline": timeline, "risk_matrix": None, "figures": None},
+        "charts": {"timeline": timelines[0] if timelines else None, "risk_matrix": None, "figures": None},
+        "timelines": timelines,
+        "timeline_condensed": condensed,
         "assessment": next((p.assessment for p in parts if p.assessment), None),
         "row": "term",
         "scale": SCALE,
