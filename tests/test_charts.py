@@ -122,3 +122,15 @@ def test_source_disagreement_and_summary_in_pdf(seed_pdf_text: str) -> None:
     assert "Sources differ:" in seed_pdf_text and "gives term end 2030" in seed_pdf_text
     assert re.search(r"\d+ sources: \d+ news", seed_pdf_text)
     assert "Oldest" in seed_pdf_text and "newest" in seed_pdf_text
+
+
+def test_long_timelines_split_into_page_sized_figures() -> None:
+    from briefgen.charts import TIMELINE_ROWS, TimelineEntry, timeline_charts
+    from briefgen.facts import PartialDate
+
+    entries = [TimelineEntry(PartialDate(2000 + i // 12, i % 12 + 1), f"Fact {i}", "event") for i in range(80)]
+    parts = timeline_charts(entries)
+    assert [c.id for c in parts] == ["timeline", "timeline-2", "timeline-3"]
+    assert parts[0].title.endswith("(part 1 of 3)") and f"{TIMELINE_ROWS} dated facts" in parts[0].description
+    assert sum(len(c.entries) for c in parts) == 80
+    assert len(timeline_charts(entries[:10])) == 1 and "part" not in timeline_charts(entries[:10])[0].title
