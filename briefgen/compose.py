@@ -12,18 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
-
-from .errors import TemplateError
 
 if TYPE_CHECKING:
     import jinja2
@@ -105,30 +101,6 @@ def brief_article(page: str) -> Markup:
 # --------------------------------------------------------------------------- templates
 
 
-def _template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str, int | None]:
-    searchpath = [Path(p).resolve() for p in getattr(env.loader, "searchpath", [])]
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        path = Path(frame.filename).resolve()
-        if any(path.is_relative_to(p) for p in searchpath):
-            return str(path), frame.lineno
-    return "<template>", None
-
-
-def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
-    import jinja2
-
-    try:
-        return env.get_template(name).render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(exc.filename or exc.name or name, exc.lineno, exc.message or "syntax error") from exc
-    except jinja2.TemplateNotFound as exc:
-        searched = ", ".join(getattr(env.loader, "searchpath", []))
-        raise TemplateError(str(exc.name), None, f"template {exc.name!r} not found in {searched}") from exc
-    except Exception as exc:  # a workspace's template can raise anything at render time
-        file, line = _template_location(exc, env)
-        raise TemplateError(file, line, f"{type(exc).__name__}: {exc}") from exc
-
-
 def render_content(
     env: jinja2.Environment,
     brief: Brief,
@@ -152,9 +124,11 @@ def render_content(
         "article": article,
         "sender": {"name": sender_name, "address": sender_address},
     }
-    subject = " ".join(_render(env, TEMPLATES[0], context).split())
-    text = _render(env, TEMPLATES[1], context)
-    html = inline_css(_render(env, TEMPLATES[2], context))
+    from .render import render_template
+
+    subject = " ".join(render_template(env, TEMPLATES[0], context).split())
+    text = render_template(env, TEMPLATES[1], context)
+    html = inline_css(render_template(env, TEMPLATES[2], context))
     return Content(subject or brief.brief.title, text, html)
 
 

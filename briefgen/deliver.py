@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
@@ -100,24 +101,33 @@ def send(
     settings = mail_settings(config, environ)
     recipients = select_recipients(load_stakeholders(config), to)
     loaded = _select_briefs(config, briefs)
+    notify = progress or (lambda _delivery: None)
+    with _session(config, settings, outbox=outbox, dry_run=dry_run) as (transport, ledger, report):
+        for item in loaded:
+            _send_brief(item, recipients, config, settings, transport, ledger, report, notify, resend, sleep)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def _session(
+    config: Config, settings: MailSettings, *, outbox: bool, dry_run: bool
+) -> Iterator[tuple[Transport, Ledger | None, SendReport]]:
+    """The transport (SMTP, or the outbox when none is configured), the ledger and the report
+    for one run; the connection and the database are closed however the run ends."""
     transport: Transport = (
         Outbox(settings.outbox)
         if outbox or settings.smtp is None
         else SmtpTransport(settings.smtp, secrets=settings.secrets())
     )
-    report = SendReport(transport.channel, transport.destination, dry_run)
-    notify = progress or (lambda _delivery: None)
     path = config.root / STATE_DB
     ledger = Ledger.existing(path) if dry_run else Ledger(path)
     try:
-        for item in loaded:
-            _send_brief(item, recipients, config, settings, transport, ledger, report, notify, resend, sleep)
+        yield transport, ledger, SendReport(transport.channel, transport.destination, dry_run)
     finally:
         transport.close()
         if ledger is not None:
             ledger.close()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def send_edition(
@@ -159,23 +169,11 @@ def send_edition(
             report.built.append(edition.id)
         return {f: outputs[f] for f in formats}
 
-    transport: Transport = (
-        Outbox(settings.outbox)
-        if outbox or settings.smtp is None
-        else SmtpTransport(settings.smtp, secrets=settings.secrets())
-    )
-    report = SendReport(transport.channel, transport.destination, dry_run)
-    path = config.root / STATE_DB
-    ledger = Ledger.existing(path) if dry_run else Ledger(path)
-    try:
+    with _session(config, settings, outbox=outbox, dry_run=dry_run) as (transport, ledger, report):
         _send_document(
             brief, digest.hexdigest(), attachment_name(brief), outputs_for,
             recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), resend, sleep,
         )  # fmt: skip
-    finally:
-        transport.close()
-        if ledger is not None:
-            ledger.close()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, dotted_path
 from .yamldoc import YamlDocument, find_inputs, load_yaml
 
 __all__ = [
@@ -449,13 +449,6 @@ class LoadedBrief:
         return f"LoadedBrief({self.brief.brief.id!r}, {str(self.path)!r})"
 
 
-def _dotted(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _message(error: Any) -> str:
     kind, msg = str(error["type"]), str(error["msg"])
     if kind == "missing":
@@ -487,7 +480,9 @@ def _citation_problems(doc: YamlDocument, name: str) -> list[Problem]:
                             line, col = doc.locate((*here, index))
                             hint = f"; known ids: {', '.join(sorted(k for k in known if k))}" if known else ""
                             problems.append(
-                                Problem(name, line, col, _dotted((*here, index)), f"unknown source id {ref!r}{hint}")
+                                Problem(
+                                    name, line, col, dotted_path((*here, index)), f"unknown source id {ref!r}{hint}"
+                                )
                             )
                 else:
                     walk(child, here)
@@ -517,7 +512,7 @@ def load_brief(path: Path) -> LoadedBrief:
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
             line, col = doc.locate(loc)
-            problems.append(Problem(name, line, col, _dotted(loc) or "(document)", _message(error)))
+            problems.append(Problem(name, line, col, dotted_path(loc) or "(document)", _message(error)))
         raise InputError(problems) from None
     if problems:
         raise InputError(problems)

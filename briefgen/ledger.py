@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 __all__ = [
     "LEASE_SECONDS", "STATE_DB", "Claim", "DeliveryKey", "Entry", "Event", "Ledger", "Status", "connect_state",
@@ -235,7 +235,33 @@ def _params(key: DeliveryKey) -> tuple[str, str, str, str]:
     return (key.brief_id, key.recipient, key.content_hash, key.channel)
 
 
-class Ledger:
+class StateStore:
+    """A connection to the workspace's state database, with one way to write: a
+    ``BEGIN IMMEDIATE`` transaction, so concurrent runs serialise instead of interleaving."""
+
+    _db: sqlite3.Connection
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+class Ledger(StateStore):
     """A connection to the ledger, owned by one ``send`` run (see :func:`make_owner`)."""
 
     def __init__(self, path: Path, *, owner: str | None = None, create: bool = True) -> None:
@@ -259,25 +285,6 @@ class Ledger:
             return cls(path, create=False)
         except FileNotFoundError:
             return None
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def _log(self, key: DeliveryKey, status: str, detail: str | None, now: float) -> None:
         self._db.execute(

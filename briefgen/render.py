@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -468,7 +468,7 @@ def render_edition_html(
         "page_size": page_size,
         "generator": f"briefgen {__version__}",
     }
-    return _render(env, "edition.html.j2", context)
+    return render_template(env, "edition.html.j2", context)
 
 
 def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment | None = None) -> dict[str, Any]:
@@ -523,10 +523,10 @@ def render_html(
     brief: Brief, env: jinja2.Environment, *, page_size: str = "A4", assessment: Assessment | None = None
 ) -> str:
     """The brief as one self-contained HTML page (also the PDF engine's input)."""
-    return _render(env, "brief.html.j2", build_context(brief, page_size=page_size, assessment=assessment))
+    return render_template(env, "brief.html.j2", build_context(brief, page_size=page_size, assessment=assessment))
 
 
-def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
     """Render a page template, turning any failure into a TemplateError with file and line."""
     try:
         return env.get_template(name).render(context)

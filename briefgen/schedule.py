@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -27,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from .config import Config, ScheduleSpec
 from .edition import Window, window_for
-from .ledger import STATE_DB, connect_state, make_owner, owner_alive
+from .ledger import STATE_DB, StateStore, connect_state, make_owner, owner_alive
 
 __all__ = ["DueRun", "RunOutcome", "RunRecord", "TickReport", "due_runs", "next_fires", "run", "tick"]
 
@@ -171,7 +169,7 @@ class Claim:
     record: RunRecord | None = None
 
 
-class RunStore:
+class RunStore(StateStore):
     """The schedule tables in the workspace's state database (beside the delivery ledger)."""
 
     def __init__(self, path: Path, owner: str | None = None) -> None:
@@ -182,25 +180,6 @@ class RunStore:
         with self._write() as db:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> RunStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def get(self, schedule: str, edition: str) -> RunRecord | None:
         row = self._db.execute(

@@ -8,14 +8,14 @@ own). A YAML file is validated like the facts: every problem as ``file:line:col:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, dotted_path
 
 if TYPE_CHECKING:
     from .config import Config
@@ -80,13 +80,6 @@ class _StakeholderFile(BaseModel):
     stakeholders: list[Stakeholder] = Field(default_factory=list)
 
 
-def _dotted(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _message(error: Any) -> str:
     kind, msg = str(error["type"]), str(error["msg"])
     if kind == "missing":
@@ -127,7 +120,7 @@ def _load_file(path: Path) -> list[_Placed]:
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
             line, col = doc.locate(loc[len(offset) :] if offset else loc)
-            problems.append(Problem(name, line, col, _dotted(loc) or "(document)", _message(error)))
+            problems.append(Problem(name, line, col, dotted_path(loc) or "(document)", _message(error)))
         raise InputError(problems) from None
     key = () if offset else ("stakeholders",)
     return [(person, name, *doc.locate((*key, i, "email"))) for i, person in enumerate(people)]
