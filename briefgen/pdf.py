@@ -112,8 +112,14 @@ def write_pdf(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date:
     assert data is not None
     result = PdfResult(data=data, pages=len(document.pages), refused=fetcher.refused)
     del document
-    _release_memory()
+    _counter.rendered += 1
+    if _counter.rendered > 1:  # a one-document process is about to exit: collecting would only cost time
+        _release_memory()
     return result
+
+
+class _counter:  # a namespace, not a type
+    rendered = 0
 
 
 @cache
