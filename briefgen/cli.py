@@ -42,6 +42,13 @@ class FormatChoice(StrEnum):
     all = "all"
 
 
+def _formats(choice: FormatChoice | None) -> list[str] | None:
+    """--format as the list the library takes (None: the workspace's default)."""
+    if choice is None:
+        return None
+    return ["html", "pdf"] if choice is FormatChoice.all else [choice.value]
+
+
 class PageSizeChoice(StrEnum):
     A4 = "A4"
     Letter = "Letter"
@@ -144,7 +151,7 @@ def build(
             "paths.output": out,
             "paths.templates": templates,
             "build.page_size": page_size.value if page_size else None,
-            "build.formats": None if fmt is None else (["html", "pdf"] if fmt is FormatChoice.all else [fmt.value]),
+            "build.formats": _formats(fmt),
         }
     )
     if quiet:
@@ -558,7 +565,7 @@ def edition_build(
     if sum(bool(x) for x in (week, date, every)) > 1:
         raise typer.BadParameter("give one of --week, --date or --all")
     config = load_config()
-    formats = None if fmt is None else (["html", "pdf"] if fmt is FormatChoice.all else [fmt.value])
+    formats = _formats(fmt)
     windows = None if every else [edition_window(config, week or date)]
     results = build_editions(windows, config, formats=formats, jobs=jobs, force=force)  # type: ignore[arg-type]
     for result in results:
