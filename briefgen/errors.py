@@ -76,10 +76,6 @@ class TemplateError(BriefgenError):
         return (type(self), (self.file, self.line, self.message))
 
 
-class RenderError(BriefgenError):
-    """The PDF engine failed for a reason that is not the user's input."""
-
-
 class UsageError(BriefgenError):
     """The command cannot do what was asked as asked (e.g. it would overwrite files without --force)."""
 

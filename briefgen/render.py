@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -540,7 +540,3 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     except Exception as exc:  # a user's template can raise anything at render time
         file, line = _template_location(exc, env)
         raise TemplateError(file, line, f"{type(exc).__name__}: {exc}") from exc
-
-
-def iter_template_names(env: jinja2.Environment) -> Iterator[str]:
-    yield from env.list_templates()
