@@ -110,7 +110,7 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
 
 
-def timeline(brief: Brief, chart_id: str = "timeline") -> Chart | None:
+def timeline(brief: Brief, chart_id: str = "timeline-chart") -> Chart | None:
     """The brief's timeline, or None when it has fewer than three dated facts."""
     entries = timeline_entries(brief)
     return timeline_chart(entries, chart_id) if len(entries) >= 3 else None
@@ -120,7 +120,7 @@ def timeline(brief: Brief, chart_id: str = "timeline") -> Chart | None:
 TIMELINE_ROWS = 36
 
 
-def timeline_charts(entries: list[TimelineEntry], chart_id: str = "timeline") -> list[Chart]:
+def timeline_charts(entries: list[TimelineEntry], chart_id: str = "timeline-chart") -> list[Chart]:
     """The timeline as one figure, or as several consecutive ones when it would not fit a page
     (a big edition has hundreds of dated facts)."""
     entries = sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
@@ -133,7 +133,7 @@ def timeline_charts(entries: list[TimelineEntry], chart_id: str = "timeline") ->
     ]
 
 
-def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline", suffix: str = "") -> Chart:
+def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline-chart", suffix: str = "") -> Chart:
     """A vertical timeline of ``entries`` on a true time scale."""
     entries = sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
     width, top, row = 680, 14, 19

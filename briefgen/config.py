@@ -70,6 +70,12 @@ class EditionOptions(_Section):
     author: str = Field("briefgen", description="Author shown in the edition's metadata.")
     organisation: str | None = Field(None, description="Shown on the cover.")
     marking: str | None = Field(None, description="Marking of the edition (default: its briefs' markings).")
+    events_per_part: int = Field(
+        15,
+        ge=0,
+        description="A bigger edition's PDF is laid out in parts of about this many events, side by side "
+        "with --jobs, then bound into one file: memory stays flat however big it gets. 0: always whole.",
+    )
 
 
 def _cron(expression: str) -> str:

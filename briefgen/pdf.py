@@ -24,7 +24,9 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-__all__ = ["AllowListFetcher", "Overflow", "PdfResult", "overflowing_boxes", "write_pdf"]
+from .bind import PdfPart
+
+__all__ = ["AllowListFetcher", "Overflow", "PdfResult", "overflowing_boxes", "write_part", "write_pdf"]
 
 
 class FetchRefused(ValueError):
@@ -104,18 +106,58 @@ def write_pdf(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date:
     ``allowed_roots`` can be read.
     """
     fetcher = AllowListFetcher(allowed_roots)
-    document = weasyprint.HTML(
+    document = _render(html, base_dir, fetcher)
+    result = PdfResult(data=_finish(document, date), pages=len(document.pages), refused=fetcher.refused)
+    del document
+    _after_document()
+    return result
+
+
+def write_part(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date: dt.date) -> PdfPart:
+    """Lay out one part of a document that :func:`briefgen.bind.bind` puts together.
+
+    Links to anchors in other parts are kept (WeasyPrint drops a link whose anchor it cannot
+    find): each gets a stand-in anchor here, and ``bind`` points the name at the real place.
+    """
+    fetcher = AllowListFetcher(allowed_roots)
+    document = _render(html, base_dir, fetcher)
+    anchors: dict[str, tuple[int, float, float]] = {}
+    targets: set[str] = set()
+    bookmarks: list[tuple[int, str, int, float, float]] = []
+    for index, page in enumerate(document.pages):
+        for name, (x, y, *_) in page.anchors.items():
+            # CSS pixels from the top left → PDF points from the bottom left
+            anchors.setdefault(name, (index, x * 0.75, (page.height - y) * 0.75))
+        targets.update(target for kind, target, *_ in page.links if kind == "internal")
+        for level, label, (x, y), _state in page.bookmarks:
+            bookmarks.append((level, label, index, x * 0.75, (page.height - y) * 0.75))
+    if document.pages:
+        stand_ins = document.pages[-1].anchors
+        for name in targets - anchors.keys():
+            stand_ins[name] = (0, 0, 0, 0)
+    part = PdfPart(_finish(document, date), len(document.pages), anchors, bookmarks, fetcher.refused)
+    del document
+    _after_document()
+    return part
+
+
+def _render(html: str, base_dir: Path, fetcher: AllowListFetcher) -> weasyprint.Document:
+    return weasyprint.HTML(
         string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher, media_type="print"
     ).render(font_config=_font_config())
+
+
+def _finish(document: weasyprint.Document, date: dt.date) -> bytes:
     with _source_date_epoch(date):
         data = document.write_pdf()
-    assert data is not None
-    result = PdfResult(data=data, pages=len(document.pages), refused=fetcher.refused)
-    del document
+    assert isinstance(data, bytes)
+    return data
+
+
+def _after_document() -> None:
     _counter.rendered += 1
     if _counter.rendered > 1:  # a one-document process is about to exit: collecting would only cost time
         _release_memory()
-    return result
 
 
 class _counter:  # a namespace, not a type

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import CACHE_FILE, BuildCache, fingerprint, input_key, theme_fingerprint
 from .config import CONFIG_NAME, Config, Format, load_config
-from .errors import InputError, LintFailed, Problem
+from .errors import BriefgenError, InputError, LintFailed, Problem
 from .findings import Finding, fails
 from .write import atomic_write
 from .yamldoc import find_inputs
@@ -28,8 +28,10 @@ from .yamldoc import find_inputs
 if TYPE_CHECKING:
     import jinja2
 
+    from .bind import PdfPart
     from .edition import Change, Window
     from .facts import Brief, LoadedBrief
+    from .render import EditionParts
     from .risk import RiskModel
 
 __all__ = [
@@ -325,6 +327,70 @@ def _write_outputs(
     return outputs
 
 
+def _bound_pdf(parts: EditionParts, config: Config, date: dt.date, jobs: int) -> tuple[bytes, int]:
+    """Lay out an edition's parts (side by side with ``jobs`` > 1) and bind them into one PDF.
+
+    The front (cover and contents) is laid out first with stand-in page numbers, to learn how
+    long it is, and again once every section's page is known; then a page-number layer for
+    the whole is laid out and stamped over the bound pages.
+    """
+    from .bind import bind, page_of
+
+    def toc(front_pages: int, bodies: Sequence[PdfPart]) -> dict[str, int]:
+        found = {i: page_of(bodies, i) for i in parts.section_ids}
+        return {i: front_pages + page for i, page in found.items() if page is not None}
+
+    stand_in = dict.fromkeys(parts.section_ids, 10 ** len(str(len(parts.bodies) * 20)) - 1)
+    with _part_runner(config, date, jobs) as run:
+        front, *bodies = run([("part", parts.front(stand_in)), *(("part", body) for body in parts.bodies)])
+        for _ in range(3):  # the front's length settles at once unless real numbers rewrap a line
+            total = front.pages + sum(b.pages for b in bodies)
+            final, numbers = run(
+                [("part", parts.front(toc(front.pages, bodies))), ("numbers", parts.page_numbers(total))]
+            )
+            if final.pages == front.pages:
+                break
+            front = final
+        else:
+            raise BriefgenError("the edition's contents kept changing length while its page numbers were filled in")
+    return bind([final, *bodies], numbers.data), total
+
+
+class _part_runner:
+    """Runs part layouts in this process, or in ``jobs`` worker processes."""
+
+    def __init__(self, config: Config, date: dt.date, jobs: int) -> None:
+        self.config, self.date, self.jobs = config, date, jobs
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Callable[[Sequence[tuple[str, str]]], list[PdfPart]]:
+        if self.jobs > 1:
+            self.pool = _pool(self.jobs)
+        return self.run
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def run(self, tasks: Sequence[tuple[str, str]]) -> list[PdfPart]:
+        if self.pool is None:
+            return [_part_job(kind, html, self.config, self.date) for kind, html in tasks]
+        futures = [self.pool.submit(_part_job, kind, html, self.config, self.date) for kind, html in tasks]
+        return [f.result() for f in futures]
+
+
+def _part_job(kind: str, html: str, config: Config, date: dt.date) -> PdfPart:
+    from . import pdf
+    from .bind import PdfPart
+    from .theme import template_dirs
+
+    roots = [*template_dirs(config.templates_dir), config.assets_dir]
+    if kind == "numbers":
+        rendered = pdf.write_pdf(html, base_dir=config.assets_dir, allowed_roots=roots, date=date)
+        return PdfPart(rendered.data, rendered.pages)
+    return pdf.write_part(html, base_dir=config.assets_dir, allowed_roots=roots, date=date)
+
+
 # --------------------------------------------------------------------------- worker processes
 
 
@@ -433,18 +499,20 @@ def build_edition(
     *,
     inputs: Sequence[Path] | None = None,
     formats: Sequence[Format] | None = None,
+    jobs: int = 1,
     force: bool = False,
 ) -> EditionResult:
     """Build the edition of one window: every input whose event falls in it.
 
     Writes ``output/editions/<id>.html|.pdf`` and a JSON snapshot of its facts, which the
-    next edition diffs against for its "What changed" section.
+    next edition diffs against for its "What changed" section. An edition of more than
+    ``[editions] events_per_part`` events is laid out in parts, in ``jobs`` processes.
     """
     from .edition import Window
 
     config = config or load_config()
     window = when if isinstance(when, Window) else edition_window(config, when)
-    (result,) = build_editions([window], config, inputs=inputs, formats=formats, force=force)
+    (result,) = build_editions([window], config, inputs=inputs, formats=formats, jobs=jobs, force=force)
     return result
 
 
@@ -548,7 +616,7 @@ def _render_editions(
         out = {}
         for plan in plans:
             notify(plan.window.id, "start")
-            out[plan.window.id] = _render_edition(plan, config, formats, env)
+            out[plan.window.id] = _render_edition(plan, config, formats, env, jobs)
             notify(plan.window.id, "done")
         return out
     results = {}
@@ -566,10 +634,10 @@ def _edition_job(plan: _EditionPlan, config: Config, formats: list[Format]) -> t
 
 
 def _render_edition(
-    plan: _EditionPlan, config: Config, formats: list[Format], env: jinja2.Environment
+    plan: _EditionPlan, config: Config, formats: list[Format], env: jinja2.Environment, jobs: int = 1
 ) -> tuple[list[Output], float]:
     from .facts import load_brief
-    from .render import EditionInfo, render_edition_html
+    from .render import EditionInfo, render_edition_html, render_edition_parts
     from .risk import assess
 
     started = time.perf_counter()
@@ -578,20 +646,23 @@ def _render_edition(
     briefs = [load_brief(p).brief for p in plan.paths]
     model = _model(config.risk_model_path) if any(b.sanction_risk for b in briefs) else None
     markings = list(dict.fromkeys(b.brief.marking for b in briefs))
-    html = render_edition_html(
-        EditionInfo(window, opts.title, plan.changes, plan.previous_id),
-        [(b, assess(b, model) if model is not None else None) for b in briefs],
-        env,
-        title=f"{opts.title}: {window.human()}",
-        author=opts.author,
-        marking=opts.marking or " / ".join(markings) or "UNCLASSIFIED",
-        organisation=opts.organisation,
-        language=briefs[0].brief.language if briefs else "en",
-        page_size=config.build.page_size,
-    )
+    info = EditionInfo(window, opts.title, plan.changes, plan.previous_id)
+    assessed = [(b, assess(b, model) if model is not None else None) for b in briefs]
+    options: dict[str, Any] = {
+        "title": f"{opts.title}: {window.human()}",
+        "author": opts.author,
+        "marking": opts.marking or " / ".join(markings) or "UNCLASSIFIED",
+        "organisation": opts.organisation,
+        "language": briefs[0].brief.language if briefs else "en",
+        "page_size": config.build.page_size,
+    }
+    html = render_edition_html(info, assessed, env, **options) if "html" in formats else ""
     pdf_bytes, pages = None, None
-    if "pdf" in formats:
-        rendered = _write_pdf(html, config, window.last_day)
+    if "pdf" in formats and 0 < opts.events_per_part < len(briefs):
+        parts = render_edition_parts(info, assessed, env, events_per_part=opts.events_per_part, **options)
+        pdf_bytes, pages = _bound_pdf(parts, config, window.last_day, jobs)
+    elif "pdf" in formats:
+        rendered = _write_pdf(html or render_edition_html(info, assessed, env, **options), config, window.last_day)
         pdf_bytes, pages = rendered.data, rendered.pages
     stem = editions_dir(config) / window.id
     outputs = _write_outputs(stem, formats, html, pdf_bytes, pages)

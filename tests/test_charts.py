@@ -36,7 +36,7 @@ def svg(root, chart_id: str):  # type: ignore[no-untyped-def]
     return figure, figure.find(f"{SVG}svg")
 
 
-@pytest.mark.parametrize("chart_id", ["timeline", "risk-matrix", "figures"])
+@pytest.mark.parametrize("chart_id", ["timeline-chart", "risk-matrix", "figures"])
 def test_charts_are_titled_and_described(seed_root, chart_id: str) -> None:  # type: ignore[no-untyped-def]
     figure, element = svg(seed_root, chart_id)
     assert element.get("role") == "img"
@@ -50,7 +50,7 @@ def test_charts_are_titled_and_described(seed_root, chart_id: str) -> None:  # t
 def test_every_dated_fact_is_on_the_timeline(seed_root) -> None:  # type: ignore[no-untyped-def]
     brief = load_brief(SEED).brief
     entries = timeline_entries(brief)
-    _, element = svg(seed_root, "timeline")
+    _, element = svg(seed_root, "timeline-chart")
     texts = [t.text or "" for t in element.iter(f"{SVG}text")]
     expected_dates = {
         brief.brief.date, brief.event.date, brief.sanction_risk.enacted,  # type: ignore[union-attr]
@@ -73,7 +73,7 @@ def test_every_dated_fact_is_on_the_timeline(seed_root) -> None:  # type: ignore
 
 
 def test_crowded_dates_do_not_overlap(seed_root) -> None:  # type: ignore[no-untyped-def]
-    _, element = svg(seed_root, "timeline")
+    _, element = svg(seed_root, "timeline-chart")
     ys = [float(t.get("y")) for t in element.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
     assert ys == sorted(ys)
     assert all(b - a >= 18 for a, b in itertools.pairwise(ys))
@@ -130,7 +130,7 @@ def test_long_timelines_split_into_page_sized_figures() -> None:
 
     entries = [TimelineEntry(PartialDate(2000 + i // 12, i % 12 + 1), f"Fact {i}", "event") for i in range(80)]
     parts = timeline_charts(entries)
-    assert [c.id for c in parts] == ["timeline", "timeline-2", "timeline-3"]
+    assert [c.id for c in parts] == ["timeline-chart", "timeline-chart-2", "timeline-chart-3"]
     assert parts[0].title.endswith("(part 1 of 3)") and f"{TIMELINE_ROWS} dated facts" in parts[0].description
     assert sum(len(c.entries) for c in parts) == 80
     assert len(timeline_charts(entries[:10])) == 1 and "part" not in timeline_charts(entries[:10])[0].title

@@ -71,7 +71,7 @@ def test_edition_html_structure(week49) -> None:  # type: ignore[no-untyped-def]
     assert len({li.get("id") for li in root.find(".//section[@id='sources']/ol")}) == len(sources)
     hrefs = {a.get("href")[1:] for a in root.iter("a") if (a.get("href") or "").startswith("#src-")}
     assert hrefs <= {li.get("id") for li in root.find(".//section[@id='sources']/ol")}
-    timeline = text_of(root.find(".//figure[@id='timeline']"))
+    timeline = text_of(root.find(".//figure[@id='timeline-chart']"))
     assert "Biden–Putin secure video call" in timeline and "21st India–Russia Annual Summit" in timeline
 
 

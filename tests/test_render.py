@@ -62,6 +62,8 @@ def test_seed_sections_in_order() -> None:
     ]  # fmt: skip
     toc = [a.get("href") for a in root.find(".//nav").iter("a")]
     assert toc == [f"#{i}" for i in ids]
+    every_id = [e.get("id") for e in root.iter() if e.get("id")]
+    assert len(every_id) == len(set(every_id))  # a link to "#timeline" must have one place to go
 
 
 def test_citations_number_sources_by_first_use_and_link_to_the_list() -> None:
