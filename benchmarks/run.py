@@ -45,6 +45,49 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
     return seconds, int(proc.stderr.strip().splitlines()[-1])
 
 
+def tree_rss_kib(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants (Linux /proc), in KiB."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone already
+            parents[int(entry.name)] = int(fields[1])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0
+    for pid in tree:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total
+
+
+def timed_tree(command: list[str], cwd: Path) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS of the largest process and peak RSS summed over the process tree
+    (sampled every 50 ms; worker processes count), both in KiB."""
+    before = time.perf_counter()
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-f", "%M", *command], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    peak_tree = 0
+    while proc.poll() is None:
+        peak_tree = max(peak_tree, tree_rss_kib(proc.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - before
+    stderr = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-2000:]}")
+    return seconds, int(stderr.strip().splitlines()[-1]), peak_tree
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -159,21 +202,32 @@ def _pages(pdf: Path) -> int:
 
 
 def bench_big_edition(tmp: Path, events: int, runs: int) -> dict[str, float]:
+    """One week of ``events`` events, laid out in parts (the default, [editions] events_per_part)
+    in one process and with --jobs 2, interleaved; memory is summed over the process tree."""
     ws = tmp / "big"
     generate(ws / "inputs", events=events, weeks=1, agreements=2, sources=3, seed=3)
     (ws / "briefgen.toml").write_text('[build]\nformats = ["pdf"]\n')
-    results = [timed([*BRIEFGEN, "edition", "build", "--week", "2030-W01", "--force"], ws) for _ in range(runs)]
+    command = [*BRIEFGEN, "edition", "build", "--week", "2030-W01", "--force", "--jobs"]
+    one, two = [], []
+    for _ in range(runs):
+        one.append(timed_tree([*command, "1"], ws))
+        two.append(timed_tree([*command, "2"], ws))
     pages = _pages(ws / "output" / "editions" / "2030-W01.pdf")
-    seconds = median([r[0] for r in results])
+    size = (ws / "output" / "editions" / "2030-W01.pdf").stat().st_size
     # The seed brief, for time per page.
     seed_ws = workspace(tmp / "per-page", SEED, config='[build]\nformats = ["pdf"]\n')
     seed_runs = [timed([*BRIEFGEN, "build", "-q", "--force"], seed_ws)[0] for _ in range(runs)]
     seed_pages = _pages(next((seed_ws / "output").glob("*.pdf")))
+    seconds = median([r[0] for r in two])
     return {
         "events": events,
         "pages": pages,
+        "PDF MB": size / 1024**2,
         "seconds": seconds,
-        "peak MB": max(r[1] for r in results) / 1024,
+        "peak MB": max(r[2] for r in two) / 1024,
+        "largest process MB": max(r[1] for r in two) / 1024,
+        "jobs 1 seconds": median([r[0] for r in one]),
+        "jobs 1 peak MB": max(r[2] for r in one) / 1024,
         "s/page": seconds / pages,
         "seed s/page": median(seed_runs) / seed_pages,
     }
@@ -239,8 +293,11 @@ def report(results: dict[str, dict[str, float]], rows: list[tuple[str, str]]) ->
         f"{mark(fifty['briefs rendered'] == 1 and fifty['only its edition'] == 1)} |",
         f"| {int(jobs['editions'])} weekly editions, `--jobs 2` vs `--jobs 1` | {jobs['jobs 1']:.1f} s vs "
         f"{jobs['jobs 2']:.1f} s = {jobs['speed-up']:.2f}× faster | ≥ 1.7× | {mark(jobs['speed-up'] >= 1.7)} |",
-        f"| a {int(big['events'])}-event edition | {big['seconds']:.1f} s, {big['peak MB']:.0f} MB peak, "
-        f"{int(big['pages'])} pages | ≤ 20 s, ≤ 350 MB | {mark(big['seconds'] <= 20 and big['peak MB'] <= 350)} |",
+        f"| a {int(big['events'])}-event edition, `--jobs 2` | {big['seconds']:.1f} s, {big['peak MB']:.0f} MB peak "
+        f"over all processes (largest {big['largest process MB']:.0f} MB), {int(big['pages'])} pages, "
+        f"{big['PDF MB']:.1f} MB | ≤ 20 s, ≤ 350 MB | {mark(big['seconds'] <= 20 and big['peak MB'] <= 350)} |",
+        f"| the same, `--jobs 1` | {big['jobs 1 seconds']:.1f} s, {big['jobs 1 peak MB']:.0f} MB peak | "
+        f"≤ 20 s, ≤ 350 MB | {mark(big['jobs 1 seconds'] <= 20 and big['jobs 1 peak MB'] <= 350)} |",
         f"| its time per page vs the seed brief's | {big['s/page']:.3f} s vs {big['seed s/page']:.3f} s | "
         f"no worse | {mark(big['s/page'] <= big['seed s/page'] * 1.05)} |",
         f"| 100 builds in one process (the minimal brief) | peak {memory['peak MB after 10']:.0f} MB after 10, "
