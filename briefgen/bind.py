@@ -57,10 +57,11 @@ def bind(parts: Sequence[PdfPart], numbers: bytes | None = None) -> bytes:
 
     writer = PdfWriter()
     starts = []
-    for part in parts:
+    readers = [PdfReader(io.BytesIO(part.data)) for part in parts]
+    for reader in readers:
         starts.append(len(writer.pages))
-        writer.append(PdfReader(io.BytesIO(part.data)), import_outline=False)
-    first = PdfReader(io.BytesIO(parts[0].data)).metadata
+        writer.append(reader, import_outline=False)
+    first = readers[0].metadata
     if first:
         writer.add_metadata({k: v for k, v in first.items() if isinstance(v, str)})
 
@@ -106,13 +107,11 @@ def _stamp(writer: Any, numbers: Any) -> None:
 
     if len(numbers.pages) != len(writer.pages):
         raise ValueError(f"page numbers for {len(numbers.pages)} pages, but the document has {len(writer.pages)}")
-    name = NameObject("/BriefgenPageNumber")
-    opening, closing = DecodedStreamObject(), DecodedStreamObject()
-    opening.set_data(b"q\n")
-    closing.set_data(b"Q\nq " + name.encode() + b" Do Q\n")
     # pypdf has no public way to add a new indirect object; _add_object is what its own helpers use.
-    before, after = writer._add_object(opening), writer._add_object(closing)
-    for page, stamp in zip(writer.pages, numbers.pages, strict=True):
+    opening = DecodedStreamObject()
+    opening.set_data(b"q\n")
+    before = writer._add_object(opening)
+    for number, (page, stamp) in enumerate(zip(writer.pages, numbers.pages, strict=True), 1):
         form = stamp["/Contents"].get_object().clone(writer).get_object()
         form.update(
             {
@@ -122,12 +121,16 @@ def _stamp(writer: Any, numbers: Any) -> None:
                 NameObject("/Resources"): stamp["/Resources"].clone(writer),
             }
         )
-        # The pages of a part share one resource dictionary: each page gets its own copy.
-        resources = DictionaryObject(page["/Resources"].get_object())
-        xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
-        xobjects[name] = form.indirect_reference
-        resources[NameObject("/XObject")] = xobjects
-        page[NameObject("/Resources")] = resources
+        # The pages of a part share one resource dictionary (copying it per page would cost
+        # kilobytes a page): each page's form goes in under a name of its own.
+        name = NameObject(f"/BriefgenPage{number}")
+        resources = page["/Resources"].get_object()
+        xobjects = resources.get("/XObject")
+        if xobjects is None:
+            xobjects = resources[NameObject("/XObject")] = DictionaryObject()
+        xobjects.get_object()[name] = form.indirect_reference
+        closing = DecodedStreamObject()
+        closing.set_data(b"Q\nq " + name.encode() + b" Do Q\n")
         contents = page["/Contents"]
         own = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) else [contents]
-        page[NameObject("/Contents")] = ArrayObject([before, *own, after])
+        page[NameObject("/Contents")] = ArrayObject([before, *own, writer._add_object(closing)])
