@@ -67,20 +67,78 @@ class Transport(Protocol):
         server's reply (or where the message went)."""
         ...
 
+    def scrub(self, text: str) -> str:
+        """``text`` (a server's reply, an error) with the credentials blotted out, in any encoding."""
+        ...
+
     def close(self) -> None: ...
 
 
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret (and its base64 forms, as AUTH sends them) blotted out."""
+def auth_forms(username: str | None, password: str | None) -> list[str]:
+    """What an SMTP login puts on the wire that gives the password away: the password itself
+    (AUTH LOGIN sends it alone, base64'd) and the AUTH PLAIN string ``[authzid]\\0user\\0password``."""
+    if not password:
+        return []
+    forms = [password]
+    if username:
+        forms += [f"\0{username}\0{password}", f"{username}\0{username}\0{password}"]
+    return forms
+
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def _encodings(secret: str) -> list[str]:
+    """base64 of ``secret`` at each of the three alignments it can have inside a longer
+    encoded string, without padding: any piece of an encoded secret is a substring of one."""
     import base64
 
-    for secret in secrets:
-        if not secret:
+    data = secret.encode()
+    out = []
+    for shift, lead in ((0, 0), (1, 2), (2, 3)):  # characters that mix in the bytes before it
+        encoded = base64.b64encode(b"\0" * shift + data).decode().rstrip("=")
+        tail = 1 if (shift + len(data)) % 3 else 0  # the last character mixes with what follows
+        out.append(encoded[lead : len(encoded) - tail])
+    return out
+
+
+def _decodes_to_secret(token: str, secrets: Sequence[str]) -> bool:
+    import base64
+    import binascii
+
+    body = token.rstrip("=")
+    for skip in range(4):
+        piece = body[skip:]
+        piece = piece[: len(piece) - len(piece) % 4] if len(piece) % 4 == 1 else piece
+        try:
+            decoded = base64.b64decode(piece + "=" * (-len(piece) % 4))
+        except (binascii.Error, ValueError):
             continue
+        if any(s.encode() in decoded for s in secrets if len(s) >= 4):
+            return True
+    return False
+
+
+def redact(text: str, secrets: Sequence[str], *, encoded_only: Sequence[str] = ()) -> str:
+    """``text`` with every secret blotted out: as itself, base64'd (as AUTH sends it), and any
+    piece of 8 or more base64 characters of such an encoding (a reply that echoes part of an
+    AUTH line, or wraps it over lines). ``encoded_only``: strings to blot out only in base64
+    (a login name is no secret, its base64 in an AUTH LOGIN echo is part of the exchange)."""
+    secrets = [s for s in secrets if s]
+    if not secrets:
+        return text
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "********")
-        encoded = base64.b64encode(secret.encode()).decode()
-        text = text.replace(encoded, "********")
-    return text
+    encodings = [e for s in [*secrets, *(u for u in encoded_only if u)] for e in _encodings(s) if e]
+
+    def scrub(match: re.Match[str]) -> str:
+        token = match[0]
+        core = token.rstrip("=")
+        if any(core in e for e in encodings) or _decodes_to_secret(token, secrets):
+            return "********"
+        return token
+
+    return _BASE64_RUN.sub(scrub, text)
 
 
 # --------------------------------------------------------------------------- outbox
@@ -108,6 +166,9 @@ class Outbox:
         except OSError as exc:
             raise DeliveryError(f"cannot write {path}: {exc.strerror}", "permanent", fatal=True) from None
         return f"written to {path}"
+
+    def scrub(self, text: str) -> str:
+        return text
 
     def close(self) -> None:
         pass
@@ -140,7 +201,9 @@ class SmtpTransport:
     def __init__(self, settings: SmtpSettings, *, secrets: Sequence[str] = ()) -> None:
         self.settings = settings
         self.destination = settings.url
-        self._secrets = list(secrets)
+        password = settings.password.reveal() if settings.password else None
+        self._secrets = [*secrets, *auth_forms(settings.username, password)]
+        self._username = settings.username or ""
         self._smtp: smtplib.SMTP | None = None
         self.connections = 0
 
@@ -158,6 +221,16 @@ class SmtpTransport:
         return context
 
     def _connect(self) -> smtplib.SMTP:
+        """A connection, logged in; every failure's text scrubbed of the credentials (a server
+        may echo the AUTH line in its refusal)."""
+        try:
+            return self._open()
+        except DeliveryError as exc:
+            exc.detail = self._safe(exc.detail)
+            exc.args = (exc.detail,)
+            raise
+
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
         where = self.destination
         smtp: smtplib.SMTP | None = None
@@ -212,7 +285,10 @@ class SmtpTransport:
         return smtp
 
     def _safe(self, text: str) -> str:
-        return redact(text, self._secrets)
+        return redact(text, self._secrets, encoded_only=[self._username])
+
+    def scrub(self, text: str) -> str:
+        return self._safe(text)
 
     def _drop(self) -> None:
         _close_quietly(self._smtp)
@@ -262,6 +338,10 @@ class SmtpTransport:
             if code != 354:
                 raise _refused(code, message, step)
             smtp.send(_quote_periods(data))
+            if _peer_closed(smtp):
+                # The server hung up (or spoke out of turn) while the body went out: it has no
+                # message, and a "." now would be answered by nobody, making it look uncertain.
+                raise smtplib.SMTPServerDisconnected("the server closed the connection during DATA")
             try:
                 ready()
             except BaseException:
@@ -299,6 +379,24 @@ class SmtpTransport:
 
 class _IdleDrop(Exception):
     """An idle connection turned out to be closed before anything of a message was sent."""
+
+
+def _peer_closed(smtp: smtplib.SMTP) -> bool:
+    """Whether the server closed the connection, or sent something, during DATA (where it says
+    nothing until the final "."), without waiting. Not judged over TLS, where unread handshake
+    records (session tickets) make the socket readable."""
+    import select
+
+    sock = smtp.sock
+    if sock is None:
+        return True
+    if isinstance(sock, ssl.SSLSocket):
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _kind(code: int) -> Kind:
