@@ -5,7 +5,7 @@ every message rendered (a template error stops the run before anything is sent) 
 recipient: claim it in the ledger, send, record the outcome.
 
 Exactly once, as far as SMTP allows: see :mod:`briefgen.ledger` for the states and the
-README ("Sending briefs") for the one window where the outcome cannot be known.
+README ("Never twice, never lost") for the guarantee and its one limit.
 """
 
 from __future__ import annotations
