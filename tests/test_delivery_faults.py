@@ -199,13 +199,13 @@ def test_a_sender_that_lost_its_claim_never_sends(tmp_path: Path, built_examples
 def test_a_slow_but_live_sender_keeps_its_claim(tmp_path: Path, built_examples: Built) -> None:
     people = many(2)
     slow = people[0][1]
-    env = cli_env(BRIEFGEN_LEASE_SECONDS="1")
+    env = cli_env(BRIEFGEN_LEASE_SECONDS="2")
     with MailServer() as server:
-        server.handler.delay_for[slow] = 3.0  # three leases before the server answers
+        server.handler.delay_for[slow] = 4.5  # over two leases before the server answers
         workspace = mail_workspace(tmp_path, built_examples, smtp=plain_smtp(server), people=people)
         first = _send_process(workspace, env)
         wait_for(lambda: len(server.received) >= 1, timeout=60)  # the slow message is in, unanswered
-        time.sleep(1.5)  # longer than one lease: only the heartbeat keeps the claim
+        time.sleep(2.5)  # longer than one lease: only the heartbeat keeps the claim
         second = run_cli("send", "--to", slow, cwd=workspace, env=env)
         _out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
