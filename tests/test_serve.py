@@ -161,6 +161,21 @@ def test_a_broken_template_is_shown_and_fixing_it_brings_the_briefs_back(server:
     assert "<h1 class=mine>" in get(server, f"/{EXAMPLE_ID}.html")[2]
 
 
+def test_dotted_ids_are_served_with_their_own_outputs(server: PreviewServer) -> None:
+    # Ids "summit.v1" and "summit.v2" once shared output/summit.html, and the index showed no outputs.
+    source = example_input(server.preview.root)
+    for version in ("v1", "v2"):
+        text = source.read_text().replace(f"id: {EXAMPLE_ID}", f"id: summit.{version}")
+        save(source.with_name(f"{version}.yaml"), text.replace("flood data", f"flood data ({version})"))
+    source.unlink()
+    wait_for(server, lambda s: len(s.briefs) == 2 and all(b.current for b in s.briefs))
+    data = json.loads(get(server, "/_briefgen/status.json")[2])
+    assert [b["outputs"] for b in data["briefs"]] == [{"html": "/summit.v1.html"}, {"html": "/summit.v2.html"}]
+    for version in ("v1", "v2"):
+        status, _, body = get(server, f"/summit.{version}.html")
+        assert status == 200 and f"flood data ({version})" in body
+
+
 def test_new_and_removed_inputs_come_and_go(server: PreviewServer) -> None:
     source = example_input(server.preview.root)
     copy = source.with_name("second.yaml")
