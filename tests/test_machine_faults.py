@@ -172,3 +172,11 @@ def test_a_folder_where_an_output_file_should_be(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "a folder stands where this file should be" in one_error_line(result.stderr)
     assert temporary_files(root) == []
+
+
+def test_the_error_line_keeps_brackets_in_a_path(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path, MINIMAL)
+    (root / "site[1]").write_text("a file")
+    result = run(root, "build", "-q", "-f", "html", "--out", "site[1]")
+    assert result.returncode == 2
+    assert "site[1]: cannot write (not a folder)" in one_error_line(result.stderr)
