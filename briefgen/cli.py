@@ -73,7 +73,9 @@ def _fail(exc: BriefgenError) -> NoReturn:
         count = len(exc.problems)
         console.print(f"[red]error:[/] {count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}")
     else:
-        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        from rich.markup import escape
+
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)  # a path may hold [x]
     raise typer.Exit(exc.exit_code)
 
 
