@@ -283,8 +283,8 @@ class RunStore(StateStore):
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
             _add_columns(db)
-            if scratch and path.is_file():
-                _copy_from(path, db)
+        if scratch and path.is_file():
+            _copy_from(path, self._db)  # outside a transaction: DETACH cannot run inside one
 
     def get(self, schedule: str, edition: str) -> RunRecord | None:
         row = self._db.execute(
