@@ -418,7 +418,9 @@ CREATE TABLE schedule_marks (schedule TEXT PRIMARY KEY, checked_until TEXT NOT N
 """
 
 
-def test_a_secret_in_an_error_never_reaches_the_state_or_status(tmp_path: Path) -> None:
+def test_a_secret_in_an_error_never_reaches_the_state_or_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = workspace(
         tmp_path,
         RETRYING + '\n[mail]\nhost = "127.0.0.1"\nport = 2525\nsecurity = "none"\nsender = "desk@example.org"\n'
@@ -431,11 +433,8 @@ def test_a_secret_in_an_error_never_reaches_the_state_or_status(tmp_path: Path) 
     def echoing(*_args: object) -> RunOutcome:
         raise RuntimeError(f"535 rejected AUTH PLAIN {echoed} ({password})")
 
-    os.environ["BRIEFGEN_SMTP_PASSWORD"] = password
-    try:
-        report = tick(config, at("2021-12-13T07:00"), runner=echoing)
-    finally:
-        del os.environ["BRIEFGEN_SMTP_PASSWORD"]
+    monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", password)
+    report = tick(config, at("2021-12-13T07:00"), runner=echoing)
     status = run_cli("schedule", "status", cwd=tmp_path, env=env)
     stored = b"".join(p.read_bytes() for p in state_path(config).parent.iterdir())
     for text in (str(report.actions[0]), status.stdout):
