@@ -130,11 +130,12 @@ def next_fires(spec: ScheduleSpec, config: Config, now: dt.datetime, count: int 
 
 def last_fire(spec: ScheduleSpec, config: Config, now: dt.datetime) -> dt.datetime:
     """The latest fire time at or before ``now``: the run that is (or was) due."""
+    # get_prev is strictly before its start; a microsecond later includes ``now`` itself.
     from croniter import croniter
 
-    fire: dt.datetime = croniter(spec.cron, (now + dt.timedelta(seconds=1)).astimezone(zone_of(spec, config))).get_prev(
-        dt.datetime
-    )
+    fire: dt.datetime = croniter(
+        spec.cron, (now + dt.timedelta(microseconds=1)).astimezone(zone_of(spec, config))
+    ).get_prev(dt.datetime)
     return fire
 
 
