@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import WriteFailed
 from .write import atomic_write
+
+log = logging.getLogger(__name__)
 
 CACHE_FILE = Path(".briefgen") / "build-cache.json"
 CACHE_VERSION = 1
@@ -78,19 +82,62 @@ def _stamp(path: Path) -> list[int] | None:
     return [stat.st_size, stat.st_mtime_ns]
 
 
+def _valid_entry(entry: object) -> bool:
+    """Whether a stored entry has the shape this module writes (a hand-edited or damaged
+    cache must cost a rebuild, never a traceback)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+        return False
+    outputs = entry.get("outputs")
+    if not isinstance(outputs, list):
+        return False
+    for output in outputs:
+        if not isinstance(output, dict) or not isinstance(output.get("path"), str):
+            return False
+        stamp = output.get("stamp")
+        if not (isinstance(stamp, list) and len(stamp) == 2 and all(type(n) is int for n in stamp)):
+            return False
+    return True
+
+
 class BuildCache:
-    """``.briefgen/build-cache.json``: key → fingerprint, outputs as written, and extras."""
+    """``.briefgen/build-cache.json``: key → fingerprint, outputs as written, and extras.
+
+    It is only a cache: one that cannot be read, or has the wrong shape, is ignored with a
+    warning (everything is built again), and one that cannot be saved costs the next run a
+    rebuild, not this run its outputs.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: dict[str, dict[str, Any]] = {}
         self._dirty = False
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") == CACHE_VERSION:
-                self._entries = data["entries"]
-        except (OSError, ValueError, KeyError, AttributeError):
-            pass  # no cache, or one from another version: build everything
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            self._damaged(getattr(exc, "strerror", None) or str(exc))
+            return
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            self._damaged(f"not JSON: {exc}")
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
+            self._damaged("not a build cache")
+            return
+        if data.get("version") != CACHE_VERSION:
+            return  # one from another version: build everything, quietly
+        entries: dict[str, Any] = data["entries"]
+        self._entries = {k: v for k, v in entries.items() if _valid_entry(v)}
+        if len(self._entries) != len(entries):
+            bad = len(entries) - len(self._entries)
+            self._damaged(f"{bad} of {len(entries)} entries have the wrong shape", partly=True)
+
+    def _damaged(self, what: str, *, partly: bool = False) -> None:
+        self._dirty = True  # saving replaces the damaged file with a good one
+        rebuilt = "what they covered is built again" if partly else "everything is built again"
+        log.warning("warning: %s: ignoring the build cache (%s); %s", self.path, what, rebuilt)
 
     def fresh(self, key: str, fingerprint: str) -> dict[str, Any] | None:
         """The entry for ``key`` if it was built from ``fingerprint`` and its outputs are untouched."""
@@ -115,10 +162,14 @@ class BuildCache:
             self._dirty = True
 
     def save(self) -> None:
-        if self._dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the cache; a failure is a warning (the outputs are written already)."""
+        if not self._dirty:
+            return
+        try:
             atomic_write(self.path, json.dumps({"version": CACHE_VERSION, "entries": self._entries}, indent=1))
-            self._dirty = False
+        except WriteFailed as exc:
+            log.warning("warning: %s; the next run builds again", exc)
+        self._dirty = False
 
 
 def input_key(path: Path, output_dir: Path) -> str:

@@ -73,7 +73,9 @@ def _fail(exc: BriefgenError) -> NoReturn:
         count = len(exc.problems)
         console.print(f"[red]error:[/] {count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}")
     else:
-        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        from rich.markup import escape
+
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)  # a path may hold [x]
     raise typer.Exit(exc.exit_code)
 
 
@@ -617,17 +619,31 @@ def schedule_tick(
     now: Annotated[
         str | None, typer.Option("--now", help="Act as if it were this time (ISO 8601; UTC if no offset).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Run due editions again even if already done.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run the latest due edition again even if done (the ledger still skips).")
+    ] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send again to recipients the ledger says already have the edition.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be done (any --now, even ahead); write nothing.")
+    ] = False,
 ) -> None:
     """Do whatever is due now, then exit (for cron or systemd timers)."""
-    from .config import load_config
-    from .schedule import tick
+    import functools
 
-    report = tick(load_config(), _parse_now(now), force=force)  # type: ignore[arg-type]
+    from .config import load_config
+    from .schedule import deliver_edition, tick
+
+    runner = functools.partial(deliver_edition, resend=True) if resend else None
+    when = _parse_now(now)
+    report = tick(load_config(), when, runner=runner, force=force, rerun=force, dry_run=dry_run)  # type: ignore[arg-type]
     for action in report.actions:
         typer.echo(str(action))
     if not report.actions:
         typer.echo(f"nothing due at {report.now.isoformat(timespec='seconds')}")
+    for standing in report.recent:
+        typer.echo(str(standing))
     if report.failed:
         raise typer.Exit(1)
 
@@ -643,7 +659,7 @@ def schedule_run(
     import threading
 
     from .config import load_config
-    from .schedule import TickReport, run
+    from .schedule import EVENTS, TickReport, run
 
     config = load_config()
     if not config.schedules:
@@ -665,7 +681,8 @@ def schedule_run(
 
     def show(report: TickReport) -> None:
         for action in report.actions:
-            typer.echo(str(action))
+            if action.action in EVENTS:  # not "already sent" or "waiting" at every poll
+                typer.echo(str(action))
 
     run(config, stop=stop, poll_seconds=poll, on_tick=show)
     logging.getLogger("briefgen.schedule").info("scheduler stopped")
@@ -681,13 +698,15 @@ def schedule_status(
     import time as _time
 
     from .config import load_config
-    from .schedule import RunStore, next_fires, state_path, window_of
+    from .schedule import RunStore, next_fires, secrets_of, state_path, window_of, zone_of
+    from .transport import redact
 
     config = load_config()
     if not config.schedules:
         typer.echo("no schedules configured ([[schedules]] in briefgen.toml)")
         return
     now = dt.datetime.now(dt.UTC)
+    secrets = secrets_of(config)
     # Plain lines rather than a table: status is read in logs and over ssh as often as in a terminal.
     with RunStore(state_path(config)) as store:
         for spec in config.schedules:
@@ -702,11 +721,22 @@ def schedule_status(
                     status = "working (stale: its process is gone; the next tick resumes it)"
                 elif status == "working":
                     status = "working (in progress)"
+                elif status == "failed" and 0 < record.sent < record.total:
+                    status = "failed (partial)"
                 sent = f", sent to {record.sent} of {record.total}" if record.total else ""
                 detail = f": {record.detail}" if record.detail else ""
                 typer.echo(
-                    f"  {record.edition}  due {record.due[:16]}  {status}{sent}, attempt {record.attempts}{detail}"
+                    redact(
+                        f"  {record.edition}  due {record.due[:16]}  {status}{sent}, attempt {record.attempts}{detail}",
+                        secrets,
+                    )
                 )
+                if record.status == "failed" and record.next_retry is not None:
+                    zone = zone_of(spec, config)
+                    retry = dt.datetime.fromtimestamp(record.next_retry, zone)
+                    until = dt.datetime.fromtimestamp(record.retry_until or record.next_retry, zone)
+                    typer.echo(f"    next retry {retry:%Y-%m-%d %H:%M:%S %Z} (retries until {until:%Y-%m-%d %H:%M %Z})")
+                    typer.echo(redact(f"    last error: {record.last_error}", secrets))
 
 
 @schedule_app.command("install")

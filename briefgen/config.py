@@ -101,6 +101,22 @@ class ScheduleSpec(_Section):
     )
     backfill: int = Field(4, ge=1, le=52, description="With missed = 'backfill': at most this many editions.")
     grace_minutes: int = Field(60, ge=1, description="A run this late still counts as on time.")
+    retry_base: float = Field(
+        30.0, gt=0, le=3600, description="Seconds before retrying a failed run; doubles per attempt, with jitter."
+    )
+    retry_cap: float = Field(900.0, gt=0, le=86400, description="The longest wait between two attempts, seconds.")
+    retry_window: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds after the first attempt to keep retrying (default: until the schedule's next "
+        "edition is due, and at least retry_cap).",
+    )
+
+    @model_validator(mode="after")
+    def _cap_not_below_base(self) -> ScheduleSpec:
+        if self.retry_cap < self.retry_base:
+            raise ValueError(f"retry_cap ({self.retry_cap:g} s) is shorter than retry_base ({self.retry_base:g} s)")
+        return self
 
 
 class Config(_Section):

@@ -80,3 +80,24 @@ class UsageError(BriefgenError):
     """The command cannot do what was asked as asked (e.g. it would overwrite files without --force)."""
 
     exit_code = 2
+
+
+class WriteFailed(BriefgenError, OSError):
+    """The machine refused a write (disk full, read-only folder, a file where a folder should be).
+
+    One line: the path, what happened, what to do. Exit code 2, like bad input: the user can
+    fix it and run again, and nothing was half-written. Still an :class:`OSError`, so code that
+    handles I/O errors (the outbox transport) keeps working.
+    """
+
+    exit_code = 2
+
+    def __init__(self, path: str | Path, errno_: int | None, strerror: str | None, advice: str) -> None:
+        OSError.__init__(self, errno_, strerror or "write failed", str(path))
+        self.advice = advice
+
+    def __str__(self) -> str:
+        return f"{self.filename}: cannot write ({self.strerror}); {self.advice}"
+
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, str | None, str]]:  # crosses process boundaries
+        return (type(self), (str(self.filename), self.errno, self.strerror, self.advice))

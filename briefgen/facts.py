@@ -528,22 +528,39 @@ def load_briefs(paths: Iterable[Path]) -> list[LoadedBrief]:
             loaded.append(load_brief(path))
         except InputError as exc:
             problems.extend(exc.problems)
-    ids: dict[str, LoadedBrief] = {}
-    for item in loaded:
-        if (first := ids.setdefault(item.brief.brief.id, item)) is not item:
-            line, col = item.document.locate(("brief", "id"))
-            problems.append(
-                Problem(
-                    display_name(item.path),
-                    line,
-                    col,
-                    "brief.id",
-                    f"id {item.brief.brief.id!r} is already used by {display_name(first.path)}",
-                )
-            )
+    problems.extend(id_collisions(loaded))
     if problems:
         raise InputError(problems)
     return loaded
+
+
+def id_location(path: Path, document: YamlDocument | None = None) -> str:
+    """``file:line`` of the ``brief.id`` in ``path``, for messages that name two files."""
+    try:
+        line, _ = (document or load_yaml(path)).locate(("brief", "id"))
+    except InputError:
+        return display_name(path)
+    return f"{display_name(path)}:{line}"
+
+
+def id_collisions(loaded: Iterable[LoadedBrief], taken: dict[str, Path] | None = None) -> list[Problem]:
+    """Briefs that would write the same output files as another: a brief's files are named by
+    its whole id (``<id>.html``), so equal ids collide. ``taken`` maps ids already in use
+    (e.g. by up-to-date briefs that are not loaded) to their input files."""
+    first: dict[str, tuple[Path, YamlDocument | None]] = {i: (p, None) for i, p in (taken or {}).items()}
+    problems = []
+    for item in loaded:
+        brief_id = item.brief.brief.id
+        other = first.setdefault(brief_id, (item.path, item.document))
+        if other[0] == item.path:
+            continue
+        line, col = item.document.locate(("brief", "id"))
+        message = (
+            f"id {brief_id!r} is already used by {id_location(*other)}; "
+            f"both would write {brief_id}.html/.pdf: give one of them another id"
+        )
+        problems.append(Problem(display_name(item.path), line, col, "brief.id", message))
+    return problems
 
 
 def json_schema() -> dict[str, Any]:

@@ -22,7 +22,7 @@ from .cache import CACHE_FILE, BuildCache, fingerprint, input_key, theme_fingerp
 from .config import CONFIG_NAME, Config, Format, load_config
 from .errors import BriefgenError, InputError, LintFailed, Problem
 from .findings import Finding, fails
-from .write import atomic_write
+from .write import atomic_write_many
 from .yamldoc import find_inputs
 
 if TYPE_CHECKING:
@@ -174,7 +174,10 @@ def build(
     if not force:
         for path in paths:
             if (entry := store.fresh(keys[path], prints[path])) is not None:
-                done[path] = _cached_result(path, entry)
+                try:
+                    done[path] = _cached_result(path, entry)
+                except (KeyError, TypeError, ValueError):
+                    store.forget(keys[path])  # an entry of the wrong shape: build it again
     stale = [p for p in paths if p not in done]
 
     loaded: list[LoadedBrief] = []
@@ -232,16 +235,9 @@ def _cached_result(path: Path, entry: dict[str, Any]) -> BriefResult:
 
 
 def _check_ids_against_cache(loaded: Sequence[LoadedBrief], cached: dict[Path, BriefResult]) -> None:
-    from .facts import display_name
+    from .facts import id_collisions
 
-    taken = {r.brief_id: p for p, r in cached.items()}
-    problems = []
-    for brief in loaded:
-        if (other := taken.get(brief.brief.brief.id)) is not None:
-            line, col = brief.document.locate(("brief", "id"))
-            message = f"id {brief.brief.brief.id!r} is already used by {display_name(other)}"
-            problems.append(Problem(display_name(brief.path), line, col, "brief.id", message))
-    if problems:
+    if problems := id_collisions(loaded, {r.brief_id: p for p, r in cached.items()}):
         raise InputError(problems)
 
 
@@ -296,7 +292,7 @@ def _build_one(
         result.warnings.extend(f"{loaded.path}: refused to fetch {url}" for url in rendered.refused)
         notify(brief.brief.id, "pdf")
     # Everything is rendered: only now touch the output folder.
-    result.outputs = _write_outputs(config.output_dir / brief.brief.id, formats, html, pdf_bytes, pages)
+    result.outputs = _write_outputs(config.output_dir, brief.brief.id, formats, html, pdf_bytes, pages)
     result.seconds = time.perf_counter() - started
     notify(brief.brief.id, "done")
     return result
@@ -314,16 +310,34 @@ def _write_pdf(html: str, config: Config, date: dt.date) -> Any:
     )
 
 
+def output_file(folder: Path, document_id: str, fmt: str) -> Path:
+    """Where a document's ``fmt`` file goes: its whole id plus the format (``summit.v1.html``).
+
+    Never ``Path.with_suffix``: that would cut ``summit.v1`` at its last dot, and two ids
+    would share one file.
+    """
+    return folder / f"{document_id}.{fmt}"
+
+
 def _write_outputs(
-    stem: Path, formats: Sequence[Format], html: str, pdf_bytes: bytes | None, pages: int | None
+    folder: Path,
+    document_id: str,
+    formats: Sequence[Format],
+    html: str,
+    pdf_bytes: bytes | None,
+    pages: int | None,
+    extra: Sequence[tuple[Path, str]] = (),
 ) -> list[Output]:
-    outputs = []
+    """Write a document's files together (see :func:`~briefgen.write.atomic_write_many`)."""
+    outputs, files = [], []
     if "html" in formats:
-        atomic_write(stem.with_suffix(".html"), html)
-        outputs.append(Output(stem.with_suffix(".html"), "html", len(html.encode("utf-8"))))
+        data = html.encode("utf-8")
+        files.append((output_file(folder, document_id, "html"), data))
+        outputs.append(Output(files[-1][0], "html", len(data)))
     if pdf_bytes is not None:
-        atomic_write(stem.with_suffix(".pdf"), pdf_bytes)
-        outputs.append(Output(stem.with_suffix(".pdf"), "pdf", len(pdf_bytes), pages))
+        files.append((output_file(folder, document_id, "pdf"), pdf_bytes))
+        outputs.append(Output(files[-1][0], "pdf", len(pdf_bytes), pages))
+    atomic_write_many([*files, *extra])
     return outputs
 
 
@@ -580,7 +594,7 @@ def build_editions(
         result.changes = diff(previous, current)
         result.previous_id = previous["edition"] if previous else None
         known[window.id] = current  # the next window in this batch compares with this one
-        result.snapshot_path = (folder / window.id).with_suffix(".json")
+        result.snapshot_path = output_file(folder, window.id, "json")
         key = f"edition:{window.id}->{folder.resolve()}|{','.join(formats)}"
         parts = [json.dumps(current, sort_keys=True).encode(), json.dumps(previous, sort_keys=True).encode()]
         print_ = fingerprint(theme, [*parts, *(b.path.read_bytes() for b in chosen)])
@@ -664,9 +678,9 @@ def _render_edition(
     elif "pdf" in formats:
         rendered = _write_pdf(html or render_edition_html(info, assessed, env, **options), config, window.last_day)
         pdf_bytes, pages = rendered.data, rendered.pages
-    stem = editions_dir(config) / window.id
-    outputs = _write_outputs(stem, formats, html, pdf_bytes, pages)
+    folder = editions_dir(config)
     # The snapshot goes last: an edition counts as built only once its files exist.
     text = json.dumps(plan.snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    atomic_write(stem.with_suffix(".json"), text)
+    snapshot = [(output_file(folder, window.id, "json"), text)]
+    outputs = _write_outputs(folder, window.id, formats, html, pdf_bytes, pages, snapshot)
     return outputs, time.perf_counter() - started

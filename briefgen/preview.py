@@ -230,10 +230,11 @@ class Preview:
             status = BriefStatus(path, meta.id, meta.title, meta.date.isoformat(), notes=before.notes, current=current)
             if meta.id in first_with_id:
                 line, column = loaded.document.locate(("brief", "id"))
-                other = _display(first_with_id[meta.id])
-                problem = Problem(
-                    _display(path), line, column, "brief.id", f"id {meta.id!r} is already used by {other}"
-                )
+                from .facts import id_location
+
+                other = id_location(first_with_id[meta.id])  # file:line, as build and validate say it
+                message = f"id {meta.id!r} is already used by {other}; both would write {meta.id}.html/.pdf"
+                problem = Problem(_display(path), line, column, "brief.id", message)
                 status = dataclasses.replace(status, problems=(problem,), current=False)
                 self.log(str(problem))
             first_with_id.setdefault(meta.id, path)

@@ -296,9 +296,12 @@ def _output_file(output_dir: Path, url_path: str) -> Path | None:
     relative = unquote(url_path).lstrip("/")
     if not relative or any(part.startswith(".") for part in relative.split("/")):
         return None
-    base = output_dir.resolve()
-    candidate = (base / relative).resolve()
-    return candidate if candidate.is_relative_to(base) and candidate.is_file() else None
+    try:
+        base = output_dir.resolve()
+        candidate = (base / relative).resolve()
+        return candidate if candidate.is_relative_to(base) and candidate.is_file() else None
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: nothing is there
+        return None
 
 
 def page_for(state: State, url_path: str) -> Page:
@@ -397,17 +400,60 @@ def with_reload_script(page: bytes, digest: str) -> bytes:
 # --------------------------------------------------------------------------- HTTP
 
 
+#: Longer URLs are refused with 414; no output name comes near it.
+MAX_URL = 4096
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def request_problem(raw_path: str) -> tuple[HTTPStatus, str] | None:
+    """Why a request target is malformed (status and reason), or None when it can be served.
+
+    The standard library already answers an unparsable request line (400), a request line
+    over 64 KiB (414) and oversized or too many header lines (431).
+    """
+    if len(raw_path) > MAX_URL:
+        return HTTPStatus.REQUEST_URI_TOO_LONG, f"request target longer than {MAX_URL} characters"
+    if not raw_path.startswith("/"):
+        return HTTPStatus.BAD_REQUEST, "request target must be a path starting with /"
+    url = urlsplit(raw_path)
+    if _CONTROL.search(raw_path) or _CONTROL.search(unquote(url.path)) or _CONTROL.search(unquote(url.query)):
+        return HTTPStatus.BAD_REQUEST, "control characters (such as %00) are not allowed in a request"
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "briefgen-serve"
+    # Answer even a request line without a version with a status line (HTTP/0.9 has none),
+    # so a garbled request still gets a visible 400.
+    default_request_version = "HTTP/1.0"
+    _responded = False
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # requests are not news; builds are logged by the preview
 
     def _host_ok(self) -> bool:
         host = (self.headers.get("Host") or "").lower()
-        name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        # "127.0.0.1:8000", "[::1]:8000", or a name without a port ("localhost", "[::1]").
+        name, _, port = host.rpartition(":") if ":" in host and not host.endswith("]") else (host, "", "")
         return name in _LOOPBACK_NAMES and port in ("", str(self.server.server_address[1]))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # The standard library answers a method it has no do_* for with 501; to a client
+        # that is a request this server does not take (405), not a failure of the server.
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            code, message = HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD are served"
+        self._responded = True
+        super().send_error(code, message, explain)
+
+    def end_headers(self) -> None:
+        if getattr(self, "_status", None) == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", "GET, HEAD")
+        super().end_headers()
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)
 
     def do_HEAD(self) -> None:
         self._answer(head=True)
@@ -416,6 +462,23 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(head=False)
 
     def _answer(self, *, head: bool) -> None:
+        """Answer one request; whatever goes wrong, the client gets a status and the log no traceback."""
+        self._responded = False
+        try:
+            self._route(head=head)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away
+        except Exception as exc:  # one bad request must cost neither a traceback nor the answer
+            self.server.note(f"{self.command} {self.path[:200]!r}: {type(exc).__name__}: {exc}")
+            if not self._responded:
+                body = b"briefgen serve could not answer this request\n"
+                self._send(Page(body, "text/plain", HTTPStatus.INTERNAL_SERVER_ERROR, live=False), head=head)
+
+    def _route(self, *, head: bool) -> None:
+        if (problem := request_problem(self.path)) is not None:
+            status, reason = problem
+            self._send(Page(f"{reason}\n".encode(), "text/plain", status, live=False), head=head)
+            return
         if not self._host_ok():
             self._send(Page(b"briefgen serve answers loopback host names only\n", "text/plain", HTTPStatus.FORBIDDEN))
             return
@@ -435,6 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
             if page.live and page.content_type.startswith("text/html")
             else page.body
         )
+        self._responded = True
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -516,10 +580,24 @@ def _status_json(state: State) -> bytes:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # open event streams must not keep the process alive
 
-    def __init__(self, address: tuple[str, int], preview: Preview) -> None:
+    def __init__(self, address: tuple[str, int], preview: Preview, log: Log | None = None) -> None:
         self.preview = preview
+        self.log = log
         self.stopping = threading.Event()
         super().__init__(address, _Handler)
+
+    def note(self, line: str) -> None:
+        """One line about a request that failed (never a traceback)."""
+        if self.log is not None:
+            self.log(f"serve: {line}")
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """The last resort for an error outside a handler's own guard: one line, not a traceback."""
+        import sys
+
+        kind, exc = sys.exc_info()[:2]
+        if kind is not None and not issubclass(kind, ConnectionError):
+            self.note(f"request from {client_address[0]} failed: {kind.__name__}: {exc}")
 
 
 # --------------------------------------------------------------------------- the server
@@ -549,7 +627,7 @@ class PreviewServer:
             raise UsageError(f"{root} is not a folder; create a workspace with: briefgen new {root}")
         self.preview = Preview(root, log=log)
         try:
-            self._http = _HTTPServer((host, port), self.preview)
+            self._http = _HTTPServer((host, port), self.preview, log)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise BriefgenError(

@@ -26,25 +26,51 @@ MAX_BYTES = 2 * 1024 * 1024
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _AliasFound(Exception):
-    def __init__(self, mark: yaml.Mark) -> None:
+#: Hand-written facts nest a handful of levels; deeper is a mistake or an attack, and
+#: (near libyaml's own 1000) deep enough to exhaust Python's recursion limit downstream.
+MAX_DEPTH = 64
+
+
+class _Refused(Exception):
+    """A document that parses but that briefgen will not read; ``mark`` is where."""
+
+    def __init__(self, mark: yaml.Mark, message: str) -> None:
         self.mark = mark
+        self.message = message
 
 
-def _refuse_aliases(root: yaml.Node) -> None:
-    """An alias makes two places share one node; expanding them is how "billion laughs"
-    documents blow up. Composition is linear, so finding a shared node here is safe."""
+def _key_text(node: yaml.Node) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def _check_tree(root: yaml.Node) -> None:
+    """Refuse aliases, duplicate keys and nesting deeper than :data:`MAX_DEPTH`, without recursion.
+
+    An alias makes two places share one node; expanding them is how "billion laughs"
+    documents blow up. A duplicate key silently replaces the first (a second ``brief:``
+    block would replace the whole metadata). Composition is linear, so finding a shared
+    node here is safe.
+    """
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, yaml.Node]] = [(root, root)]
+    stack: list[tuple[yaml.Node, yaml.Node, int]] = [(root, root, 1)]
     while stack:
-        node, parent = stack.pop()
+        node, parent, depth = stack.pop()
         if id(node) in seen:
-            raise _AliasFound(parent.start_mark)
+            raise _Refused(parent.start_mark, "YAML aliases (*name) are not allowed in briefgen inputs")
         seen.add(id(node))
+        if depth > MAX_DEPTH and isinstance(node, yaml.CollectionNode):
+            raise _Refused(node.start_mark, f"nested more than {MAX_DEPTH} levels deep; flatten this value")
         if isinstance(node, yaml.MappingNode):
-            stack.extend((child, node) for pair in node.value for child in pair)
+            first: dict[tuple[str, str], yaml.Node] = {}
+            for key, value in node.value:
+                text = _key_text(key)
+                if text is not None and (earlier := first.setdefault((key.tag, text), key)) is not key:
+                    line = earlier.start_mark.line + 1
+                    raise _Refused(key.start_mark, f"duplicate key {text!r} (first defined on line {line})")
+                stack.append((key, node, depth + 1))
+                stack.append((value, node, depth + 1))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, node) for child in node.value)
+            stack.extend((child, node, depth + 1) for child in node.value)
 
 
 @dataclass
@@ -100,13 +126,12 @@ def load_yaml(path: Path) -> YamlDocument:
         node = loader.get_single_node()
         if node is None:
             raise InputError([Problem(name, 1, 1, "", "file is empty; expected a mapping of brief fields")])
-        _refuse_aliases(node)
+        _check_tree(node)
         data = loader.construct_document(node)
-    except _AliasFound as exc:
-        line, col = exc.mark.line + 1, exc.mark.column + 1
-        raise InputError(
-            [Problem(name, line, col, "", "YAML aliases (*name) are not allowed in briefgen inputs")]
-        ) from None
+    except _Refused as exc:
+        raise InputError([Problem(name, exc.mark.line + 1, exc.mark.column + 1, "", exc.message)]) from None
+    except RecursionError:  # only the pure-Python parser recurses while composing
+        raise InputError([Problem(name, 1, 1, "", f"nested too deeply (more than {MAX_DEPTH} levels)")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -154,3 +154,18 @@ def test_shell_completion_offers_the_commands(tmp_path: Path) -> None:
     env = {**os.environ, "_BRIEFGEN_COMPLETE": "complete_bash", "COMP_WORDS": "briefgen te", "COMP_CWORD": "1"}
     result = subprocess.run([str(script)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
     assert result.returncode == 0 and "templates" in result.stdout.split()
+
+
+def test_send_finds_the_outputs_of_a_dotted_id(tmp_path: Path) -> None:
+    # "summit.v1" was built as output/summit.html, and `send summit.v1` then failed with a traceback.
+    make_workspace(tmp_path)
+    text = (DATA / "minimal.yaml").read_text()
+    for version in ("v1", "v2"):
+        (tmp_path / "inputs" / f"{version}.yaml").write_text(
+            text.replace("harbour-conference-2030", f"summit.{version}")
+        )
+    (tmp_path / "stakeholders.yaml").write_text("stakeholders:\n  - name: A\n    email: a@example.org\n")
+    result = run_cli("send", "summit.v1", cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert (tmp_path / "output" / "outbox" / "summit.v1" / "a@example.org.eml").is_file()
+    assert sorted(p.name for p in (tmp_path / "output").glob("summit*")) == ["summit.v1.html", "summit.v1.pdf"]

@@ -194,3 +194,71 @@ def test_json_schema_describes_the_model() -> None:
 def test_minimal_fixture_has_optional_sections_absent() -> None:
     brief: Brief = load_brief(DATA / "minimal.yaml").brief
     assert brief.agreements == [] and brief.sanction_risk is None and brief.context == []
+
+
+def test_duplicate_top_level_key_names_both_lines(tmp_path: Path) -> None:
+    # A second ``brief:`` block used to replace the first silently (the last one won).
+    second = "brief:\n  id: other\n  title: Other\n  date: 2030-01-03\n  author: Desk\n"
+    path = write(tmp_path, GOOD + second)
+    (message,) = problems(path)
+    assert message.startswith(f"{path}:13:1: ")
+    assert "duplicate key 'brief'" in message and "first defined on line 1" in message
+
+
+def test_duplicate_nested_key_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("  title: A test brief\n", "  title: A test brief\n  title: Again\n"))
+    (message,) = problems(path)
+    assert message.startswith(f"{path}:4:3: ") and "duplicate key 'title'" in message and "line 3" in message
+
+
+def test_duplicate_key_in_a_list_item_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("    title: Something happened\n", "    title: A\n    title: B\n"))
+    (message,) = problems(path)
+    assert "duplicate key 'title'" in message and ":10:5: " in message
+
+
+@pytest.mark.parametrize("depth", [70, 985, 999])
+def test_deep_nesting_is_a_located_error_not_a_recursion_error(tmp_path: Path, depth: int) -> None:
+    path = write(tmp_path, GOOD + "extra: " + "[" * depth + "]" * depth + "\n")
+    (message,) = problems(path)
+    assert message.startswith(f"{path}:13:") and "nested more than 64 levels" in message
+
+
+def test_deep_block_nesting_and_ten_thousand_levels(tmp_path: Path) -> None:
+    block = "".join("  " * i + f"k{i}:\n" for i in range(990)) + "  " * 990 + "v\n"
+    (message,) = problems(write(tmp_path, block, "block.yaml"))
+    assert "nested more than 64 levels" in message
+    (message,) = problems(write(tmp_path, "a: " + "[" * 10_000 + "]" * 10_000 + "\n", "flow.yaml"))
+    assert ":1:" in message and "nesting depth" in message
+
+
+def test_deep_nesting_with_the_pure_python_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from briefgen import yamldoc
+
+    monkeypatch.setattr(yamldoc, "_Loader", yaml.SafeLoader)  # it composes recursively
+    (message,) = problems(write(tmp_path, "a: " + "[" * 990 + "]" * 990 + "\n"))
+    assert "nested" in message
+
+
+def test_stakeholder_files_go_through_the_same_loader(tmp_path: Path) -> None:
+    from briefgen.config import load_config
+    from briefgen.stakeholders import load_stakeholders
+
+    (tmp_path / "stakeholders.yaml").write_text(
+        "stakeholders:\n  - name: A\n    email: a@example.org\n    email: b@example.org\n"
+    )
+    with pytest.raises(InputError, match=r"stakeholders.yaml:4:5: duplicate key 'email' \(first defined on line 3\)"):
+        load_stakeholders(load_config(tmp_path))
+
+
+def test_colliding_output_names_name_both_files_and_lines(tmp_path: Path) -> None:
+    a = write(tmp_path, GOOD.replace("id: test-brief", "id: summit.v1"), "a.yaml")
+    b = write(tmp_path, "# same id, one line lower\n" + GOOD.replace("id: test-brief", "id: summit.v1"), "b.yaml")
+    c = write(tmp_path, GOOD.replace("id: test-brief", "id: summit.v2"), "c.yaml")
+    with pytest.raises(InputError) as info:
+        load_briefs([a, b, c])
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == (str(b), 3)
+    assert f"already used by {a}:2" in problem.message and "summit.v1.html" in problem.message

@@ -3,6 +3,7 @@ the same files as one process. (Speed itself is measured in benchmarks/, not her
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -92,6 +93,99 @@ def test_a_new_input_reusing_a_cached_id_is_refused(tmp_path: Path) -> None:
     shutil.copy(MINIMAL, root / "inputs" / "copy.yaml")
     with pytest.raises(InputError, match="already used by"):
         build(config=load_config(root))
+
+
+def test_a_new_input_reusing_a_cached_id_names_both_files_and_lines(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path)
+    build(config=load_config(root))
+    shutil.copy(MINIMAL, root / "inputs" / "copy.yaml")
+    with pytest.raises(InputError) as info:
+        build(config=load_config(root))
+    (problem,) = info.value.problems
+    assert problem.file.endswith("copy.yaml") and problem.line == 3
+    assert "minimal.yaml:3" in problem.message
+
+
+def versioned_ids(root: Path) -> Path:
+    make_workspace(root)
+    for version in ("v1", "v2"):
+        text = MINIMAL.read_text().replace("id: harbour-conference-2030", f"id: summit.{version}")
+        (root / "inputs" / f"{version}.yaml").write_text(text.replace("Ministers meet", f"Ministers ({version}) meet"))
+    (root / "briefgen.toml").write_text('[build]\nformats = ["html"]\n')
+    return root
+
+
+def test_dotted_ids_name_their_own_files(tmp_path: Path) -> None:
+    # "summit.v1" and "summit.v2" were both cut at the last dot and wrote one output/summit.html.
+    root = versioned_ids(tmp_path)
+    report = build(config=load_config(root))
+    assert sorted(p.name for p in (root / "output").iterdir()) == ["summit.v1.html", "summit.v2.html"]
+    assert [o.path.name for r in report.results for o in r.outputs] == ["summit.v1.html", "summit.v2.html"]
+    assert "(v1)" in (root / "output" / "summit.v1.html").read_text()
+    assert "(v2)" in (root / "output" / "summit.v2.html").read_text()
+    again = build(config=load_config(root))
+    assert [o.path.name for r in again.results if r.cached for o in r.outputs] == ["summit.v1.html", "summit.v2.html"]
+
+
+def test_colliding_ids_write_nothing_and_exit_2(tmp_path: Path) -> None:
+    root = versioned_ids(tmp_path)
+    text = (root / "inputs" / "v1.yaml").read_text()
+    (root / "inputs" / "v3.yaml").write_text(text.replace("(v1)", "(v3)"))
+    for command in ("validate", "build"):
+        result = run_cli(command, cwd=root)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "inputs/v3.yaml:3:3: brief.id: id 'summit.v1' is already used by inputs/v1.yaml:3" in result.stderr
+    assert not (root / "output").exists()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "{not json",
+        '{"version": 1, "entries": ',  # truncated
+        "[1, 2]",
+        '{"version": 1, "entries": []}',
+        '{"version": 1, "entries": {"k": "text"}}',
+        '{"version": 1, "entries": {"k": {"fingerprint": 1, "outputs": 2}}}',
+        "KEYS",  # the right keys with values of the wrong types
+        "FOLDER",  # a folder where the file should be
+    ],
+)
+def test_a_damaged_build_cache_is_ignored_and_rebuilt(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = two_briefs(tmp_path)
+    build(config=load_config(root))
+    cache = root / ".briefgen" / "build-cache.json"
+    if damage == "KEYS":
+        data = json.loads(cache.read_text())
+        for entry in data["entries"].values():
+            entry.update(brief_id=7, findings="none", warnings=3, outputs=[{"path": 1, "stamp": "x"}])
+        damage = json.dumps(data)
+    if damage == "FOLDER":
+        cache.unlink()
+        cache.mkdir()
+    else:
+        cache.write_text(damage)
+    report = build(config=load_config(root))
+    assert len(report.rendered) == 2
+    assert "build-cache.json" in caplog.text and "ignoring the build cache" in caplog.text
+    if cache.is_file():  # rebuilt with a good cache: the next build renders nothing
+        assert build(config=load_config(root)).rendered == []
+    result = run_cli("build", "-q", cwd=root)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+
+
+def test_a_cache_entry_with_wrong_extras_is_rebuilt(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path)
+    build(config=load_config(root))
+    cache = root / ".briefgen" / "build-cache.json"
+    data = json.loads(cache.read_text())
+    for entry in data["entries"].values():
+        entry.update(findings=[{"no": "such field"}])
+    cache.write_text(json.dumps(data))
+    assert len(build(config=load_config(root)).rendered) == 2
 
 
 def test_jobs_give_the_same_files_as_one_process(tmp_path: Path) -> None:

@@ -6,9 +6,12 @@ The timing tests inject a runner that records what it was asked to do; the end-t
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import itertools
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -22,7 +25,18 @@ import time_machine
 from briefgen import load_config
 from briefgen.config import Config, ScheduleSpec
 from briefgen.edition import Window
-from briefgen.schedule import RunOutcome, RunStore, due_runs, fire_times, next_fires, state_path, tick
+from briefgen.errors import UsageError
+from briefgen.schedule import (
+    RunOutcome,
+    RunRecord,
+    RunStore,
+    backoff,
+    due_runs,
+    fire_times,
+    next_fires,
+    state_path,
+    tick,
+)
 
 from .conftest import run_cli
 
@@ -285,3 +299,216 @@ def test_local_date_decides_the_edition(tmp_path: Path, zone: str) -> None:
     tick(config, dt.datetime(2021, 12, 13, 0, 30, tzinfo=ZoneInfo(zone)), runner=runner)
     assert runner.calls == ["2021-W49"]
     time.sleep(0)
+
+
+# --------------------------------------------------------------------------- back-off (issue 11, class 4)
+
+RETRYING = WEEKLY + "retry_base = 60\nretry_cap = 600\n"
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
+    spec = ScheduleSpec(name="w", cron="0 7 * * MON", retry_base=30, retry_cap=900)
+    assert [backoff(spec, n, lambda: 0.0) for n in range(1, 8)] == [30, 60, 120, 240, 480, 900, 900]
+    assert [backoff(spec, n, lambda: 1.0) for n in (1, 2, 6)] == [22.5, 45, 675]  # at most a quarter less
+    waits = [backoff(spec, n) for n in range(1, 6)]
+    assert all(a < b for a, b in itertools.pairwise(waits))  # growing whatever the jitter
+    with pytest.raises(ValueError, match="retry_cap"):
+        ScheduleSpec(name="w", cron="0 7 * * MON", retry_base=60, retry_cap=30)
+
+
+def _record(config: Config, edition: str = "2021-W49") -> RunRecord:
+    with RunStore(state_path(config)) as store:
+        record = store.get("weekly", edition)
+    assert record is not None
+    return record
+
+
+def test_a_failed_run_waits_its_back_off_and_is_retried_until_the_next_edition_is_due(tmp_path: Path) -> None:
+    config = workspace(tmp_path, RETRYING)
+    failing = Recorder("failed")
+    start = at("2021-12-13T07:00")
+    tick(config, start, runner=failing)
+    first = _record(config)
+    assert first.next_retry is not None and 45 <= first.next_retry - start.timestamp() <= 61
+    assert first.retry_until == at("2021-12-20T07:00").timestamp()  # the next edition (W50) is due then
+    # Polling before the retry time does nothing, and says why.
+    early = tick(config, start + dt.timedelta(seconds=40), runner=failing)
+    assert failing.calls == ["2021-W49"] and early.actions == []
+    assert "failed 1 time(s); next try at 2021-12-13 07:0" in str(early.recent[0])
+    times = [start]
+    for _ in range(5):  # each retry waits about twice as long as the one before
+        retry = _record(config).next_retry
+        assert retry is not None
+        times.append(dt.datetime.fromtimestamp(retry + 0.5, dt.UTC))
+        tick(config, times[-1], runner=failing)
+    assert failing.calls == ["2021-W49"] * 6
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert all(a < b for a, b in itertools.pairwise(gaps)) and gaps[-1] <= 600.5
+    with RunStore(state_path(config)) as store:
+        attempts = store.attempts("weekly", "2021-W49")
+    assert [a.attempt for a in attempts] == [1, 2, 3, 4, 5, 6]
+    assert [a.at for a in attempts] == [t.timestamp() for t in times]
+    # Just before the next edition is due, the last retry finds no time left: given up, with the reason.
+    last = tick(config, at("2021-12-20T06:59:59"), runner=failing)
+    assert failing.calls[-1] == "2021-W49" and len(failing.calls) == 7
+    given_up = _record(config)
+    assert given_up.given_up and given_up.attempts == 7
+    assert "given up after 7 attempt(s): the edition stopped being current at 2021-12-20 07:00:00 CET" in str(
+        last.actions[0]
+    )
+    # The next edition runs; the old one is not tried again.
+    ok = Recorder()
+    report = tick(config, at("2021-12-20T07:00:30"), runner=ok)
+    assert ok.calls == ["2021-W50"] and [a.edition for a in report.actions] == ["2021-W50"]
+
+
+def test_retry_window_ends_retries_and_a_late_scheduler_gives_up_without_trying(tmp_path: Path) -> None:
+    config = workspace(tmp_path, RETRYING + "retry_window = 300\n")
+    failing = Recorder("failed")
+    tick(config, at("2021-12-13T07:00"), runner=failing)
+    assert _record(config).retry_until == at("2021-12-13T07:05").timestamp()
+    # The scheduler was not running until after the window: the run is given up, not tried.
+    report = tick(config, at("2021-12-13T07:30"), runner=failing)
+    assert failing.calls == ["2021-W49"]
+    assert [a.action for a in report.actions] == ["gave-up"]
+    assert "the retry window (300 s from the first attempt) ended at 2021-12-13 07:05:00 CET" in str(report.actions[0])
+    assert _record(config).given_up
+    # --force overrides, with a fresh window.
+    forced = tick(config, at("2021-12-13T07:31"), runner=Recorder(), force=True, rerun=True)
+    assert [(a.action, a.reason) for a in forced.actions] == [("ran", "forced")]
+    assert _record(config).status == "sent"
+
+
+def test_only_uncertain_recipients_are_not_retried(tmp_path: Path) -> None:
+    config = workspace(tmp_path, RETRYING)
+
+    def uncertain(*_args: object) -> RunOutcome:
+        return RunOutcome("failed", "sent to 2 of 3; not delivered: c (uncertain: …)", 2, 3, retryable=False)
+
+    report = tick(config, at("2021-12-13T07:00"), runner=uncertain)
+    assert "given up: trying again cannot tell" in str(report.actions[0])
+    assert _record(config).given_up
+
+
+def test_an_old_database_gains_the_retry_columns(tmp_path: Path) -> None:
+    config = workspace(tmp_path, RETRYING)
+    path = state_path(config)
+    path.parent.mkdir()
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    old.execute(
+        "INSERT INTO schedule_runs (schedule, edition, due, status, attempts, touched_at)"
+        " VALUES ('weekly', '2021-W49', '2021-12-13T07:00:00+01:00', 'failed', 2, 0)"
+    )
+    old.commit()
+    old.close()
+    ok = Recorder()
+    tick(config, at("2021-12-13T08:00"), runner=ok)
+    assert ok.calls == ["2021-W49"] and _record(config).status == "sent"
+
+
+OLD_SCHEMA = """
+CREATE TABLE schedule_runs (
+    schedule TEXT NOT NULL, edition TEXT NOT NULL, due TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('working', 'sent', 'built', 'skipped', 'failed', 'missed')),
+    attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, started_at REAL, touched_at REAL NOT NULL, finished_at REAL,
+    sent INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0, detail TEXT, PRIMARY KEY (schedule, edition)
+);
+CREATE TABLE schedule_marks (schedule TEXT PRIMARY KEY, checked_until TEXT NOT NULL);
+"""
+
+
+def test_a_secret_in_an_error_never_reaches_the_state_or_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = workspace(
+        tmp_path,
+        RETRYING + '\n[mail]\nhost = "127.0.0.1"\nport = 2525\nsecurity = "none"\nsender = "desk@example.org"\n'
+        'username = "desk@example.org"\n',
+    )
+    password = "s3cret-Pa55word!with~symbols"
+    env = {**os.environ, "BRIEFGEN_SMTP_PASSWORD": password}
+    echoed = base64.b64encode(f"\0desk@example.org\0{password}".encode()).decode()
+
+    def echoing(*_args: object) -> RunOutcome:
+        raise RuntimeError(f"535 rejected AUTH PLAIN {echoed} ({password})")
+
+    monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", password)
+    report = tick(config, at("2021-12-13T07:00"), runner=echoing)
+    status = run_cli("schedule", "status", cwd=tmp_path, env=env)
+    stored = b"".join(p.read_bytes() for p in state_path(config).parent.iterdir())
+    for text in (str(report.actions[0]), status.stdout):
+        assert password not in text and echoed not in text and "********" in text
+    assert password.encode() not in stored and echoed.encode() not in stored
+    assert "    next retry 2021-12-13 07:0" in status.stdout and "    last error: RuntimeError: 535" in status.stdout
+
+
+# --------------------------------------------------------------------------- time travel (issue 11, class 7)
+
+
+def test_a_future_now_is_refused_unless_dry_run_and_a_dry_run_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "briefgen.toml").write_text(WEEKLY)
+    (tmp_path / "inputs").mkdir()
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=120)).isoformat(timespec="seconds")
+    refused = run_cli("schedule", "tick", "--now", future, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "is ahead of the clock" in refused.stderr and "--dry-run" in refused.stderr
+    assert not (tmp_path / ".briefgen").exists()
+    planned = run_cli("schedule", "tick", "--now", future, "--dry-run", cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    assert not (tmp_path / ".briefgen").exists()  # nothing written, not even an empty database
+
+    # With history: a real tick, then a dry run months ahead; the real schedule is not silenced.
+    assert run_cli("schedule", "tick", "--now", "2021-12-13T07:00:00+00:00", cwd=tmp_path).returncode == 0
+    state = tmp_path / ".briefgen" / "state.db"
+    before = _dump(state)
+    ahead = run_cli("schedule", "tick", "--now", "2022-03-14T07:00:00+00:00", "--dry-run", cwd=tmp_path)
+    assert ahead.returncode == 0 and "2022-W01: would be marked missed" in ahead.stdout
+    assert "2022-W10: would run (new); dry run: nothing sent or recorded" in ahead.stdout
+    assert _dump(state) == before
+    later = run_cli("schedule", "tick", "--now", "2021-12-20T07:00:00+00:00", cwd=tmp_path)
+    assert "weekly 2021-W50: skipped (new)" in later.stdout  # run, not marked missed
+    # --now in the past keeps working; a run once recorded is not run again.
+    assert "nothing due" in run_cli("schedule", "tick", "--now", "2021-12-20T07:10:00+00:00", cwd=tmp_path).stdout
+
+
+def _dump(path: Path) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(path)
+    try:
+        return [tuple(row) for row in db.execute("SELECT * FROM schedule_runs ORDER BY edition")] + [
+            tuple(row) for row in db.execute("SELECT * FROM schedule_marks")
+        ]
+    finally:
+        db.close()
+
+
+def test_library_tick_refuses_the_future_too(tmp_path: Path) -> None:
+    config = workspace(tmp_path, WEEKLY)
+    with pytest.raises(UsageError, match="ahead of the clock"):
+        tick(config, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), runner=Recorder())
+    runner = Recorder()
+    report = tick(config, dt.datetime.now(dt.UTC) + dt.timedelta(days=30), runner=runner, dry_run=True)
+    assert runner.calls == [] and not state_path(config).exists()
+    assert all(a.dry for a in report.actions)
+
+
+# --------------------------------------------------------------------------- tick reports (issue 12, item 5)
+
+
+def test_a_second_tick_reports_what_the_first_did_and_force_reruns(tmp_path: Path) -> None:
+    config = workspace(tmp_path, WEEKLY)
+    with RunStore(state_path(config)) as store:
+        assert store.claim("weekly", "2021-W49", "2021-12-13T07:00:00+01:00").granted
+        store.finish("weekly", "2021-W49", RunOutcome("sent", "sent to 12 of 12 via smtp", 12, 12))
+        store.set_checked_until("weekly", at("2021-12-13T07:00"))
+    again = run_cli("schedule", "tick", "--now", "2021-12-13T07:05:00+01:00", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    lines = again.stdout.splitlines()
+    assert lines[0].startswith("nothing due at 2021-12-13T06:05:00")
+    assert lines[1].startswith("weekly 2021-W49: already sent: sent to 12 of 12 via smtp; not run again (finished ")
+    assert lines[1].endswith(", 12 of 12 delivered; `schedule tick --force` runs it again)")
+    runner = Recorder()
+    forced = tick(config, at("2021-12-13T07:06"), runner=runner, force=True, rerun=True)
+    assert runner.calls == ["2021-W49"] and forced.actions[0].reason == "forced"
+    assert _record(config).attempts == 2

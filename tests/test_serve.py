@@ -6,6 +6,7 @@ command in a child process from a real browser.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -158,6 +159,21 @@ def test_a_broken_template_is_shown_and_fixing_it_brings_the_briefs_back(server:
     save(partial, "<h1 class=mine>{{ meta.title }}</h1>\n")
     wait_for(server, lambda s: s.template_problem is None and s.briefs[0].current)
     assert "<h1 class=mine>" in get(server, f"/{EXAMPLE_ID}.html")[2]
+
+
+def test_dotted_ids_are_served_with_their_own_outputs(server: PreviewServer) -> None:
+    # Ids "summit.v1" and "summit.v2" once shared output/summit.html, and the index showed no outputs.
+    source = example_input(server.preview.root)
+    for version in ("v1", "v2"):
+        text = source.read_text().replace(f"id: {EXAMPLE_ID}", f"id: summit.{version}")
+        save(source.with_name(f"{version}.yaml"), text.replace("flood data", f"flood data ({version})"))
+    source.unlink()
+    wait_for(server, lambda s: len(s.briefs) == 2 and all(b.current for b in s.briefs))
+    data = json.loads(get(server, "/_briefgen/status.json")[2])
+    assert [b["outputs"] for b in data["briefs"]] == [{"html": "/summit.v1.html"}, {"html": "/summit.v2.html"}]
+    for version in ("v1", "v2"):
+        status, _, body = get(server, f"/summit.{version}.html")
+        assert status == 200 and f"flood data ({version})" in body
 
 
 def test_new_and_removed_inputs_come_and_go(server: PreviewServer) -> None:
@@ -332,3 +348,65 @@ def _screenshot(page: Any, tmp_path: Path) -> None:
     if os.environ.get("BRIEFGEN_UPDATE_SCREENSHOT"):
         (REPO / "docs").mkdir(exist_ok=True)
         (REPO / "docs" / "screenshot.png").write_bytes(small.read_bytes())
+
+
+def _raw(port: int, request: bytes) -> int | None:
+    """Send raw bytes; the status code answered, or None if the connection closed unanswered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        # The server may answer and close before a huge request is all sent.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)
+        reply = b""
+        with contextlib.suppress(ConnectionResetError):
+            while b"\r\n" not in reply and (chunk := sock.recv(4096)):
+                reply += chunk
+    match = re.match(rb"HTTP/1\.[01] (\d{3}) ", reply)
+    return int(match[1]) if match else None
+
+
+MALFORMED = [
+    (b"GET /%00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GET /a%00.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GET /_briefgen/view/x%00.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GET /_briefgen/events?path=/%00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GET /a\x00b.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GET /%0d%0aSet-Cookie:%20x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GET /" + b"a" * 300 + b".html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),  # longer than a file name may be
+    (b"GET /" + b"a/" * 2000 + b"x.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET /_briefgen/view/" + b"b" * 1000 + b".pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414),
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414),
+    (b"GET /%ff%fe%fd.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET http://127.0.0.1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET / HTTP/1.1.1\r\n\r\n", 400),
+    (b"G\x00T / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"DELETE /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"h" * 70_000 + b"\r\n\r\n", 431),
+    (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Many: 1\r\n" * 150 + b"\r\n", 431),
+]
+
+
+def test_malformed_requests_get_a_4xx_and_the_real_server_keeps_serving(tmp_path: Path) -> None:
+    root = html_only_workspace(tmp_path / "ws")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "serve", "--port", "0"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        announce = process.stdout.readline()
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/", announce)[1])  # type: ignore[index]
+        answered = [(request[:40], _raw(port, request)) for request, _ in MALFORMED]
+        assert answered == [(request[:40], status) for request, status in MALFORMED]
+        assert _raw(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") == 200  # still serving
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=20)
+    assert "Traceback" not in out + err and "Error" not in err, out + err
