@@ -252,7 +252,14 @@ def test_a_corrupt_state_db_is_one_line_in_every_command(tmp_path: Path, built_e
     state = workspace / ".briefgen" / "state.db"
     state.parent.mkdir()
     state.write_bytes(damage)
-    for command in (["send"], ["deliveries"], ["schedule", "status"], ["schedule", "tick"]):
+    commands = [
+        ["send"],
+        ["deliveries"],
+        ["schedule", "status"],
+        ["schedule", "tick"],
+        ["schedule", "tick", "--dry-run"],
+    ]
+    for command in commands:
         result = run_cli(*command, cwd=workspace, env=cli_env())
         assert result.returncode == 2, (command, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
