@@ -116,8 +116,7 @@ class Recorder:
         if self.drop_after_data in envelope.rcpt_tos:
             server.transport.abort()  # the message is kept; its answer is lost
         if self.die_after is not None and len(self.received) >= self.die_after:
-            self.dead = True  # this one is answered; the server dies right after
-            asyncio.get_running_loop().call_later(0.05, server.transport.abort)
+            self.dead = True  # this one is answered; the server is gone before the next command
         return "250 2.0.0 Ok: queued"
 
     async def _hang(self) -> None:
@@ -148,6 +147,12 @@ class FaultySMTP(SMTP):
         super().connection_made(transport)
         if self.recorder.dead:
             transport.abort()
+
+    async def smtp_MAIL(self, arg: str) -> None:
+        if self.recorder.dead:
+            self.transport.abort()
+            return
+        await super().smtp_MAIL(arg)
 
     async def smtp_AUTH(self, arg: str) -> None:
         mode = self.recorder.echo_auth
