@@ -338,10 +338,10 @@ class SmtpTransport:
             if code != 354:
                 raise _refused(code, message, step)
             smtp.send(_quote_periods(data))
-            if _peer_closed(smtp):
-                # The server hung up (or spoke out of turn) while the body went out: it has no
-                # message, and a "." now would be answered by nobody, making it look uncertain.
-                raise smtplib.SMTPServerDisconnected("the server closed the connection during DATA")
+            if not _body_reached_server(smtp, self.settings.timeout):
+                # The server hung up, or stopped taking the body in: it has no message, and a
+                # "." now would be answered by nobody, which would make it look uncertain.
+                raise smtplib.SMTPServerDisconnected("the server stopped taking the message in during DATA")
             try:
                 ready()
             except BaseException:
@@ -381,22 +381,48 @@ class _IdleDrop(Exception):
     """An idle connection turned out to be closed before anything of a message was sent."""
 
 
-def _peer_closed(smtp: smtplib.SMTP) -> bool:
-    """Whether the server closed the connection, or sent something, during DATA (where it says
-    nothing until the final "."), without waiting. Not judged over TLS, where unread handshake
-    records (session tickets) make the socket readable."""
+def _body_reached_server(smtp: smtplib.SMTP, timeout: float) -> bool:
+    """Wait until the server's TCP has acknowledged every byte of the body (where the kernel
+    tells: Linux), watching for a hang-up meanwhile. False if the server hung up, spoke out of
+    turn (it says nothing until the final ".") or took in nothing more for ``timeout``: it has
+    no message then, and going on would turn a clear retry into an "uncertain" after the ".".
+    Over TLS, where unread handshake records make the socket readable, only errors count."""
     import select
+    import time
 
     sock = smtp.sock
     if sock is None:
-        return True
-    if isinstance(sock, ssl.SSLSocket):
         return False
+    tls = isinstance(sock, ssl.SSLSocket)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if not tls and select.select([sock], [], [], 0)[0]:
+                return False
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                return False
+            unsent = _unsent(sock)
+        except (OSError, ValueError):
+            return False
+        if unsent is None or unsent == 0:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+
+
+def _unsent(sock: socket.socket) -> int | None:
+    """Bytes the kernel has not yet had acknowledged by the peer; None where it cannot tell."""
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
+        import array
+        import fcntl
+        import termios
+
+        out = array.array("i", [0])
+        fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, out, True)
+    except (ImportError, AttributeError, OSError):
+        return None
+    return int(out[0])
 
 
 def _kind(code: int) -> Kind:

@@ -181,9 +181,15 @@ class FaultySMTP(SMTP):
         dropping = [a for a in rcpts if a in recorder.drop_mid_data]
         if dropping and not arg:
             recorder.drop_mid_data.difference_update(dropping)
+            # Small buffers and no reading: the client is still sending the body when the
+            # connection is cut, as over a real network, rather than having it all buffered.
+            sock = self.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             for _ in range(5):
                 await self._reader.readuntil(b"\r\n")
+            self.transport.pause_reading()
+            await asyncio.sleep(0.2)
             self.transport.abort()  # part of the body read, no "." seen: nothing kept
             return
         await super().smtp_DATA(arg)
