@@ -469,6 +469,17 @@ def send(
     resend: Annotated[
         bool, typer.Option("--resend", help="Send again to recipients who already have (or may have) it.")
     ] = False,
+    resend_changed: Annotated[
+        bool,
+        typer.Option("--resend-changed", help="Send the current version to recipients who got an earlier one of it."),
+    ] = False,
+    accept_lost_state: Annotated[
+        bool,
+        typer.Option(
+            "--accept-lost-state",
+            help="Send although the workspace's delivery ledger was lost or replaced (starts a new one).",
+        ),
+    ] = False,
     outbox: Annotated[
         bool, typer.Option("--outbox", help="Write .eml files to output/outbox/ even when SMTP is configured.")
     ] = False,
@@ -498,7 +509,10 @@ def send(
             what = d.detail + (f" ({d.size / 1024:.0f} KiB)" if d.outcome == "sent" else "")
         typer.echo(f"{labels[d.outcome]:<10}  {d.brief_id}  {who}  {what}")
 
-    report = run_send(briefs, to=to or (), dry_run=dry_run, resend=resend, outbox=outbox, progress=show)
+    report = run_send(
+        briefs, to=to or (), dry_run=dry_run, resend=resend, resend_changed=resend_changed,
+        accept_lost_state=accept_lost_state, outbox=outbox, progress=show,
+    )  # fmt: skip
     wording: tuple[tuple[Outcome, str], ...] = (
         ("planned", "to send"), ("sent", "sent"), ("delivered", "already delivered"),
         ("busy", "being sent by another run"), ("failed", "failed"), ("uncertain", "uncertain"),
@@ -527,7 +541,7 @@ def deliveries(
         str | None, typer.Argument(help="A brief id or input file (default: every brief).", show_default=False)
     ] = None,
 ) -> None:
-    """Show the delivery ledger: who got which brief, when, and the server's reply or the error."""
+    """Show the delivery ledger: who got which brief (and which version), when, and the server's reply or the error."""
     import datetime as dt
 
     from .deliver import deliveries as ledger_rows
@@ -540,7 +554,8 @@ def deliveries(
         when = dt.datetime.fromtimestamp(entry.sent_at or entry.updated_at).astimezone()
         typer.echo(
             f"{when:%Y-%m-%d %H:%M:%S}  {entry.status:<10}  {entry.key.brief_id}  {entry.key.recipient}  "
-            f"{entry.key.channel}  attempts={entry.attempts}  {entry.detail or ''}".rstrip()
+            f"{entry.key.channel}  version={entry.content_hash[:8]}  attempts={entry.attempts}  "
+            f"{entry.detail or ''}".rstrip()
         )
 
 

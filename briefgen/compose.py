@@ -35,6 +35,7 @@ __all__ = [
     "brief_article",
     "content_hash",
     "inline_css",
+    "message_id",
     "render_content",
 ]
 
@@ -65,6 +66,16 @@ def content_hash(brief: Brief) -> str:
     """What a delivery is of: the brief's facts, not its rendering, so that a new theme or
     WeasyPrint release does not count as a new brief and re-send everything."""
     return hashlib.sha256(brief.model_dump_json().encode("utf-8")).hexdigest()
+
+
+def message_id(document: str, recipient: str, channel: str, sender: str, *, variant: str = "") -> str:
+    """The Message-ID of ``document`` (a brief or edition id) for ``recipient`` on ``channel``:
+    the same on every run and every machine, so a receiver can drop a copy whatever happened
+    to the sender's ledger. ``variant`` tells an explicit resend of a delivered message apart."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256("\0".join((document, recipient.lower(), channel, variant)).encode()).hexdigest()
+    readable = re.sub(r"[^A-Za-z0-9.-]", "", document)[:16].strip(".") or "briefgen"  # short: no folding
+    return f"<{readable}.{digest[:24]}@{domain}>"
 
 
 def attachment_name(brief: Brief) -> str:

@@ -5,7 +5,7 @@ every message rendered (a template error stops the run before anything is sent) 
 recipient: claim it in the ledger, send, record the outcome.
 
 Exactly once, as far as SMTP allows: see :mod:`briefgen.ledger` for the states and the
-README ("Sending briefs") for the one window where the outcome cannot be known.
+README ("Never twice, never lost") for the guarantee and its one limit.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .config import CONFIG_NAME, Config, Format, load_config
 from .errors import InputError, Problem
-from .ledger import STATE_DB, Claim, DeliveryKey, Entry, Ledger, owner_alive
+from .ledger import STATE_DB, Claim, ClaimLost, DeliveryKey, Entry, Ledger
 from .mailconfig import MailSettings, mail_settings
 from .stakeholders import Stakeholder, load_stakeholders, select_recipients
-from .transport import DeliveryError, Envelope, Outbox, SmtpTransport, Transport, redact
+from .transport import DeliveryError, Envelope, Outbox, SmtpTransport, Transport
 
 if TYPE_CHECKING:
     from .compose import Attachment, Content
@@ -85,6 +85,8 @@ def send(
     to: Sequence[str] = (),
     dry_run: bool = False,
     resend: bool = False,
+    resend_changed: bool = False,
+    accept_lost_state: bool = False,
     outbox: bool = False,
     environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
@@ -92,9 +94,12 @@ def send(
 ) -> SendReport:
     """Send each brief (ids or input files; default: every input) to its recipients.
 
-    ``to`` narrows the stakeholders to groups or addresses. Already delivered recipients are
-    skipped unless ``resend``; a ``dry_run`` builds, sends and records nothing. Without SMTP
-    settings (or with ``outbox``) messages are written to ``output/outbox/`` instead.
+    ``to`` narrows the stakeholders to groups or addresses. Recipients who have the brief (any
+    version of it) are skipped unless ``resend`` (everyone again) or ``resend_changed`` (those
+    whose version is not the current one); a ``dry_run`` builds, sends and records nothing.
+    Without SMTP settings (or with ``outbox``) messages are written to ``output/outbox/``.
+    A workspace whose ledger was lost refuses to send (:class:`~briefgen.ledger.StateError`)
+    unless ``accept_lost_state``.
     """
     started = time.perf_counter()
     config = config or load_config()
@@ -102,28 +107,58 @@ def send(
     recipients = select_recipients(load_stakeholders(config), to)
     loaded = _select_briefs(config, briefs)
     notify = progress or (lambda _delivery: None)
-    with _session(config, settings, outbox=outbox, dry_run=dry_run) as (transport, ledger, report):
+    policy = _Policy(resend, resend_changed, sleep)
+    with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
+        transport,
+        ledger,
+        report,
+    ):
         for item in loaded:
-            _send_brief(item, recipients, config, settings, transport, ledger, report, notify, resend, sleep)
+            _send_brief(item, recipients, config, settings, transport, ledger, report, notify, policy)
     report.seconds = time.perf_counter() - started
     return report
 
 
+@dataclass(frozen=True)
+class _Policy:
+    """Who gets a message again, and how to wait between attempts."""
+
+    resend: bool
+    resend_changed: bool
+    sleep: Callable[[float], None]
+
+
 @contextmanager
 def _session(
-    config: Config, settings: MailSettings, *, outbox: bool, dry_run: bool
+    config: Config, settings: MailSettings, *, outbox: bool, dry_run: bool, accept_lost_state: bool = False
 ) -> Iterator[tuple[Transport, Ledger | None, SendReport]]:
     """The transport (SMTP, or the outbox when none is configured), the ledger and the report
-    for one run; the connection and the database are closed however the run ends."""
+    for one run; the connection and the database are closed however the run ends. A real run
+    first checks that the ledger is the one the workspace had, and keeps its claims' leases
+    renewed while it runs."""
     transport: Transport = (
         Outbox(settings.outbox)
         if outbox or settings.smtp is None
         else SmtpTransport(settings.smtp, secrets=settings.secrets())
     )
     path = config.root / STATE_DB
-    ledger = Ledger.existing(path) if dry_run else Ledger(path)
     try:
-        yield transport, ledger, SendReport(transport.channel, transport.destination, dry_run)
+        ledger = Ledger.existing(path) if dry_run else Ledger(path, lease=settings.lease)
+        if ledger is not None and not dry_run:
+            try:
+                ledger.check_continuity(accept_lost=accept_lost_state)
+            except BaseException:
+                ledger.close()
+                raise
+    except BaseException:
+        transport.close()
+        raise
+    try:
+        if ledger is None or dry_run:
+            yield transport, ledger, SendReport(transport.channel, transport.destination, dry_run)
+        else:
+            with ledger.heartbeat():
+                yield transport, ledger, SendReport(transport.channel, transport.destination, dry_run)
     finally:
         transport.close()
         if ledger is not None:
@@ -137,6 +172,8 @@ def send_edition(
     to: Sequence[str] = (),
     dry_run: bool = False,
     resend: bool = False,
+    resend_changed: bool = False,
+    accept_lost_state: bool = False,
     outbox: bool = False,
     environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
@@ -144,8 +181,9 @@ def send_edition(
 ) -> SendReport:
     """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
 
-    The ledger keys it as ``edition-<id>`` with the hash of the edition's snapshot (its facts),
-    so a rebuilt edition with the same facts is not sent twice.
+    The ledger keys it as ``edition-<id>`` and records the hash of the edition's snapshot (its
+    facts) as the version each recipient got: a retry after a fact changed serves only those
+    not yet served (with the current edition), unless ``resend_changed``.
     """
     import hashlib
 
@@ -169,10 +207,15 @@ def send_edition(
             report.built.append(edition.id)
         return {f: outputs[f] for f in formats}
 
-    with _session(config, settings, outbox=outbox, dry_run=dry_run) as (transport, ledger, report):
+    policy = _Policy(resend, resend_changed, sleep)
+    with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
+        transport,
+        ledger,
+        report,
+    ):
         _send_document(
             brief, digest.hexdigest(), attachment_name(brief), outputs_for,
-            recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), resend, sleep,
+            recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), policy,
         )  # fmt: skip
     report.seconds = time.perf_counter() - started
     return report
@@ -288,24 +331,27 @@ def _built(loaded: LoadedBrief, config: Config, formats: Sequence[Format], repor
 # --------------------------------------------------------------------------- one brief
 
 
-def _peek(ledger: Ledger | None, key: DeliveryKey, resend: bool) -> tuple[Outcome, str] | None:
+def _peek(ledger: Ledger | None, key: DeliveryKey, digest: str, policy: _Policy) -> tuple[Outcome, str] | None:
     """A first look (no lock): why a recipient would be skipped, or None to go ahead.
     The claim decides for real."""
     entry = ledger.get(key) if ledger else None
     if entry is None:
         return None
-    if entry.status in ("sending", "committing") and owner_alive(entry.owner, entry.updated_at, me=""):
+    if entry.held(me=""):
         return "busy", "being sent by another run"
-    if entry.status == "sent" and not resend:
-        return "delivered", _when(entry)
-    if entry.status == "uncertain" and not resend:
+    if entry.status == "sent" and not (policy.resend or (policy.resend_changed and entry.content_hash != digest)):
+        return "delivered", _when(entry, digest)
+    if entry.status == "uncertain" and not policy.resend:
         return "uncertain", entry.detail or "the server may have accepted it"
     return None
 
 
-def _when(entry: Entry) -> str:
+def _when(entry: Entry, digest: str | None = None) -> str:
     stamp = dt.datetime.fromtimestamp(entry.sent_at or entry.updated_at).astimezone()
-    return f"already delivered {stamp:%Y-%m-%d %H:%M}"
+    text = f"already delivered {stamp:%Y-%m-%d %H:%M}"
+    if digest is not None and entry.content_hash != digest:
+        text += f" (version {entry.content_hash[:8]}, now {digest[:8]}: --resend-changed sends the new one)"
+    return text
 
 
 def _send_brief(
@@ -317,8 +363,7 @@ def _send_brief(
     ledger: Ledger | None,
     report: SendReport,
     notify: Progress,
-    resend: bool,
-    sleep: Callable[[float], None],
+    policy: _Policy,
 ) -> None:
     from .compose import attachment_name, content_hash
 
@@ -327,7 +372,7 @@ def _send_brief(
         content_hash(loaded.brief),
         attachment_name(loaded.brief),
         lambda formats: _built(loaded, config, formats, report),
-        recipients, config, settings, transport, ledger, report, notify, resend, sleep,
+        recipients, config, settings, transport, ledger, report, notify, policy,
     )  # fmt: skip
 
 
@@ -343,8 +388,7 @@ def _send_document(
     ledger: Ledger | None,
     report: SendReport,
     notify: Progress,
-    resend: bool,
-    sleep: Callable[[float], None],
+    policy: _Policy,
 ) -> None:
     """Send one document (a brief, or an edition seen as one) to each recipient, once."""
     from markupsafe import Markup
@@ -356,7 +400,7 @@ def _send_document(
     brief_id = brief.brief.id
 
     def key(person: Stakeholder) -> DeliveryKey:
-        return DeliveryKey(brief_id, person.key, digest, transport.channel)
+        return DeliveryKey(brief_id, person.key, transport.channel)
 
     def record(delivery: Delivery) -> None:
         report.deliveries.append(delivery)
@@ -364,7 +408,7 @@ def _send_document(
 
     todo: list[Stakeholder] = []
     for person in recipients:
-        if (skip := _peek(ledger, key(person), resend)) is not None:
+        if (skip := _peek(ledger, key(person), digest, policy)) is not None:
             record(Delivery(brief_id, person.email, person.name, person.format, skip[0], skip[1]))
         else:
             todo.append(person)
@@ -417,10 +461,10 @@ def _send_document(
         delivery = Delivery(brief_id, person.email, person.name, person.format, "failed", subject=content.subject)
         delivery.attachment = attachment.filename if attachment else None
         if abort is not None:
-            _not_sent(ledger, key(person), transport, delivery, abort, settings)
+            _not_sent(ledger, key(person), digest, transport, delivery, abort, settings)
         else:
             abort = _deliver_one(
-                ledger, key(person), person, content, attachment, transport, settings, delivery, resend, sleep
+                ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy
             )
         record(delivery)
 
@@ -428,6 +472,7 @@ def _send_document(
 def _not_sent(
     ledger: Ledger,
     key: DeliveryKey,
+    digest: str,
     transport: Transport,
     delivery: Delivery,
     abort: DeliveryError,
@@ -435,58 +480,69 @@ def _not_sent(
 ) -> None:
     """After a failure that stops the batch, record the rest as not sent (to retry later)."""
     claim = ledger.claim(
-        key, new_message_id=lambda: _message_id(key.brief_id, settings.sender), destination=transport.destination
+        key,
+        content_hash=digest,
+        new_message_id=lambda: _message_id(key, settings.sender),
+        destination=transport.destination,
     )
     if not claim.granted:
-        _skipped(delivery, claim)
+        _skipped(delivery, claim, digest)
         return
-    delivery.detail = redact(f"not sent: {abort.detail}", settings.secrets())
-    ledger.failed(key, delivery.detail)
+    delivery.detail = transport.scrub(f"not sent: {abort.detail}")
+    ledger.failed(key, claim.generation, delivery.detail)
 
 
-def _skipped(delivery: Delivery, claim: Claim) -> None:
+def _skipped(delivery: Delivery, claim: Claim, digest: str) -> None:
     entry = claim.entry
     if claim.reason == "busy":
         delivery.outcome, delivery.detail = "busy", "being sent by another run"
     elif claim.reason == "delivered":
-        delivery.outcome, delivery.detail = "delivered", _when(entry) if entry else "already delivered"
+        delivery.outcome, delivery.detail = "delivered", _when(entry, digest) if entry else "already delivered"
     else:
         delivery.outcome = "uncertain"
         delivery.detail = (entry.detail if entry else None) or "the server may have accepted it"
 
 
-def _message_id(brief_id: str, sender: str) -> str:
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    return make_msgid(idstring=brief_id[:40], domain=domain)
+def _message_id(key: DeliveryKey, sender: str, generation: int | None = None) -> str:
+    """Deterministic per (document, recipient, channel); an explicit resend of a delivered
+    message gets its own, deterministic too (from the claim's generation)."""
+    from .compose import message_id
+
+    variant = f"resend-{generation}" if generation is not None else ""
+    return message_id(key.brief_id, key.recipient, key.channel, sender, variant=variant)
 
 
 def _deliver_one(
     ledger: Ledger,
     key: DeliveryKey,
+    digest: str,
     person: Stakeholder,
     content: Content,
     attachment: Attachment | None,
     transport: Transport,
     settings: MailSettings,
     delivery: Delivery,
-    resend: bool,
-    sleep: Callable[[float], None],
+    policy: _Policy,
 ) -> DeliveryError | None:
     """Claim, send with retries, record. Returns the error if it must stop the batch."""
     from .compose import assemble
 
     claim = ledger.claim(
         key,
-        new_message_id=lambda: _message_id(key.brief_id, settings.sender),
+        content_hash=digest,
+        new_message_id=lambda: _message_id(key, settings.sender),
+        fresh_message_id=lambda generation: _message_id(key, settings.sender, generation),
         destination=transport.destination,
-        resend=resend,
+        resend=policy.resend,
+        resend_changed=policy.resend_changed,
         replayable=transport.replayable,
     )
     if not claim.granted:
-        _skipped(delivery, claim)
+        _skipped(delivery, claim, digest)
         return None
+    generation = claim.generation
 
-    headers = {"X-Briefgen-Brief": f"{key.brief_id}; content={key.content_hash[:16]}"}
+    headers = {"X-Briefgen-Brief": f"{key.brief_id}; content={digest[:16]}"}
     if transport.channel == "outbox":
         headers["X-Unsent"] = "1"  # mail programs open it as a draft, ready to send
     message = assemble(
@@ -499,35 +555,43 @@ def _deliver_one(
         attachment=attachment,
         headers=headers,
     )
-    from email import policy
+    from email import policy as email_policy
 
-    data = message.as_bytes(policy=policy.SMTP)
+    data = message.as_bytes(policy=email_policy.SMTP)
     delivery.size, delivery.message_id = len(data), claim.message_id
     envelope = Envelope(parseaddr(settings.sender)[1], person.email, key.brief_id)
-    secrets = settings.secrets()
 
     def ready() -> None:
-        ledger.committing(key)
+        # The fencing check: if another run took this claim over while this one stalled, the
+        # final "." is not sent (the server then discards what it got).
+        if not ledger.committing(key, generation):
+            raise ClaimLost(f"{key.brief_id} to {key.recipient}")
 
     for attempt in range(settings.retries + 1):
         delivery.attempts = attempt + 1
         try:
             reply = transport.deliver(envelope, data, ready)
+        except ClaimLost:
+            delivery.outcome = "busy"
+            delivery.detail = "taken over by another run while this one stalled; not sent by this run"
+            return None
         except DeliveryError as exc:
-            detail = redact(exc.detail, secrets)
+            detail = transport.scrub(exc.detail)
             retry = exc.kind == "transient" and not exc.fatal and attempt < settings.retries
             if retry:
-                ledger.retrying(key, detail)
-                sleep(settings.retry_delay * 2**attempt)
+                if not ledger.retrying(key, generation, detail):
+                    delivery.outcome, delivery.detail = "busy", "taken over by another run while this one waited"
+                    return None
+                policy.sleep(settings.retry_delay * 2**attempt)
                 continue
             delivery.outcome, delivery.detail = ("uncertain" if exc.kind == "uncertain" else "failed"), detail
             if exc.kind == "uncertain":
-                ledger.uncertain(key, detail)
+                ledger.uncertain(key, generation, detail)
             else:
-                ledger.failed(key, detail)
+                ledger.failed(key, generation, detail)
             # A connection that cannot be made (or authenticated) will not work for the next one either.
             return exc if exc.fatal or exc.connecting else None
-        ledger.sent(key, reply)
+        ledger.sent(key, generation, reply)
         delivery.outcome, delivery.detail = "sent", reply
         return None
     return None  # pragma: no cover - the loop always returns

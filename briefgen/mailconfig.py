@@ -83,6 +83,9 @@ class MailOptions(BaseModel):
     timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for the server.")
     retries: int = Field(3, ge=0, le=10, description="Retries of a transient failure (4xx, lost connection).")
     retry_delay: float = Field(2.0, ge=0, le=300, description="First back-off in seconds; doubles per retry.")
+    lease: float = Field(
+        900.0, gt=0, le=86400, description="Seconds a stalled send keeps its claims (renewed while it lives)."
+    )
     stakeholders: Path | None = Field(None, description="YAML file of stakeholders (default: stakeholders.yaml).")
 
     @model_validator(mode="before")
@@ -140,6 +143,8 @@ class MailSettings:
     retries: int
     retry_delay: float
     outbox: Path
+    #: Claim lease in seconds (``BRIEFGEN_LEASE_SECONDS`` overrides it).
+    lease: float | None = None
 
     def secrets(self) -> list[str]:
         """Strings that must never be written anywhere (for redaction)."""
@@ -201,8 +206,9 @@ def mail_settings(config: Config, environ: Mapping[str, str] | None = None) -> M
     outbox = config.output_dir / "outbox"
     if options.host is None:
         return MailSettings(
-            None, options.sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox
-        )
+            None, options.sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox,
+            options.lease,
+        )  # fmt: skip
 
     password = _password(config, options, environ)
     sender = options.sender
@@ -236,4 +242,6 @@ def mail_settings(config: Config, environ: Mapping[str, str] | None = None) -> M
         ca_file=config.resolve(options.ca_file) if options.ca_file else None,
         timeout=options.timeout,
     )
-    return MailSettings(smtp, sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox)
+    return MailSettings(
+        smtp, sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox, options.lease
+    )

@@ -285,6 +285,7 @@ class RunStore(StateStore):
                 db.execute(statement)
             _add_columns(db)
         if scratch and path.is_file():
+            connect_state(path, wal=False).close()  # a damaged file is one line (StateError), not a traceback
             _copy_from(path, self._db)  # outside a transaction: DETACH cannot run inside one
 
     def get(self, schedule: str, edition: str) -> RunRecord | None:

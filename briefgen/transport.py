@@ -67,20 +67,78 @@ class Transport(Protocol):
         server's reply (or where the message went)."""
         ...
 
+    def scrub(self, text: str) -> str:
+        """``text`` (a server's reply, an error) with the credentials blotted out, in any encoding."""
+        ...
+
     def close(self) -> None: ...
 
 
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret (and its base64 forms, as AUTH sends them) blotted out."""
+def auth_forms(username: str | None, password: str | None) -> list[str]:
+    """What an SMTP login puts on the wire that gives the password away: the password itself
+    (AUTH LOGIN sends it alone, base64'd) and the AUTH PLAIN string ``[authzid]\\0user\\0password``."""
+    if not password:
+        return []
+    forms = [password]
+    if username:
+        forms += [f"\0{username}\0{password}", f"{username}\0{username}\0{password}"]
+    return forms
+
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def _encodings(secret: str) -> list[str]:
+    """base64 of ``secret`` at each of the three alignments it can have inside a longer
+    encoded string, without padding: any piece of an encoded secret is a substring of one."""
     import base64
 
-    for secret in secrets:
-        if not secret:
+    data = secret.encode()
+    out = []
+    for shift, lead in ((0, 0), (1, 2), (2, 3)):  # characters that mix in the bytes before it
+        encoded = base64.b64encode(b"\0" * shift + data).decode().rstrip("=")
+        tail = 1 if (shift + len(data)) % 3 else 0  # the last character mixes with what follows
+        out.append(encoded[lead : len(encoded) - tail])
+    return out
+
+
+def _decodes_to_secret(token: str, secrets: Sequence[str]) -> bool:
+    import base64
+    import binascii
+
+    body = token.rstrip("=")
+    for skip in range(4):
+        piece = body[skip:]
+        piece = piece[: len(piece) - len(piece) % 4] if len(piece) % 4 == 1 else piece
+        try:
+            decoded = base64.b64decode(piece + "=" * (-len(piece) % 4))
+        except (binascii.Error, ValueError):
             continue
+        if any(s.encode() in decoded for s in secrets if len(s) >= 4):
+            return True
+    return False
+
+
+def redact(text: str, secrets: Sequence[str], *, encoded_only: Sequence[str] = ()) -> str:
+    """``text`` with every secret blotted out: as itself, base64'd (as AUTH sends it), and any
+    piece of 8 or more base64 characters of such an encoding (a reply that echoes part of an
+    AUTH line, or wraps it over lines). ``encoded_only``: strings to blot out only in base64
+    (a login name is no secret, its base64 in an AUTH LOGIN echo is part of the exchange)."""
+    secrets = [s for s in secrets if s]
+    if not secrets:
+        return text
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "********")
-        encoded = base64.b64encode(secret.encode()).decode()
-        text = text.replace(encoded, "********")
-    return text
+    encodings = [e for s in [*secrets, *(u for u in encoded_only if u)] for e in _encodings(s) if e]
+
+    def scrub(match: re.Match[str]) -> str:
+        token = match[0]
+        core = token.rstrip("=")
+        if any(core in e for e in encodings) or _decodes_to_secret(token, secrets):
+            return "********"
+        return token
+
+    return _BASE64_RUN.sub(scrub, text)
 
 
 # --------------------------------------------------------------------------- outbox
@@ -108,6 +166,9 @@ class Outbox:
         except OSError as exc:
             raise DeliveryError(f"cannot write {path}: {exc.strerror}", "permanent", fatal=True) from None
         return f"written to {path}"
+
+    def scrub(self, text: str) -> str:
+        return text
 
     def close(self) -> None:
         pass
@@ -140,7 +201,9 @@ class SmtpTransport:
     def __init__(self, settings: SmtpSettings, *, secrets: Sequence[str] = ()) -> None:
         self.settings = settings
         self.destination = settings.url
-        self._secrets = list(secrets)
+        password = settings.password.reveal() if settings.password else None
+        self._secrets = [*secrets, *auth_forms(settings.username, password)]
+        self._username = settings.username or ""
         self._smtp: smtplib.SMTP | None = None
         self.connections = 0
 
@@ -158,6 +221,16 @@ class SmtpTransport:
         return context
 
     def _connect(self) -> smtplib.SMTP:
+        """A connection, logged in; every failure's text scrubbed of the credentials (a server
+        may echo the AUTH line in its refusal)."""
+        try:
+            return self._open()
+        except DeliveryError as exc:
+            exc.detail = self._safe(exc.detail)
+            exc.args = (exc.detail,)
+            raise
+
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
         where = self.destination
         smtp: smtplib.SMTP | None = None
@@ -212,7 +285,10 @@ class SmtpTransport:
         return smtp
 
     def _safe(self, text: str) -> str:
-        return redact(text, self._secrets)
+        return redact(text, self._secrets, encoded_only=[self._username])
+
+    def scrub(self, text: str) -> str:
+        return self._safe(text)
 
     def _drop(self) -> None:
         _close_quietly(self._smtp)
@@ -262,6 +338,10 @@ class SmtpTransport:
             if code != 354:
                 raise _refused(code, message, step)
             smtp.send(_quote_periods(data))
+            if not _body_reached_server(smtp, self.settings.timeout):
+                # The server hung up, or stopped taking the body in: it has no message, and a
+                # "." now would be answered by nobody, which would make it look uncertain.
+                raise smtplib.SMTPServerDisconnected("the server stopped taking the message in during DATA")
             try:
                 ready()
             except BaseException:
@@ -299,6 +379,50 @@ class SmtpTransport:
 
 class _IdleDrop(Exception):
     """An idle connection turned out to be closed before anything of a message was sent."""
+
+
+def _body_reached_server(smtp: smtplib.SMTP, timeout: float) -> bool:
+    """Wait until the server's TCP has acknowledged every byte of the body (where the kernel
+    tells: Linux), watching for a hang-up meanwhile. False if the server hung up, spoke out of
+    turn (it says nothing until the final ".") or took in nothing more for ``timeout``: it has
+    no message then, and going on would turn a clear retry into an "uncertain" after the ".".
+    Over TLS, where unread handshake records make the socket readable, only errors count."""
+    import select
+    import time
+
+    sock = smtp.sock
+    if sock is None:
+        return False
+    tls = isinstance(sock, ssl.SSLSocket)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if not tls and select.select([sock], [], [], 0)[0]:
+                return False
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                return False
+            unsent = _unsent(sock)
+        except (OSError, ValueError):
+            return False
+        if unsent is None or unsent == 0:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+
+
+def _unsent(sock: socket.socket) -> int | None:
+    """Bytes the kernel has not yet had acknowledged by the peer; None where it cannot tell."""
+    try:
+        import array
+        import fcntl
+        import termios
+
+        out = array.array("i", [0])
+        fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, out, True)
+    except (ImportError, AttributeError, OSError):
+        return None
+    return int(out[0])
 
 
 def _kind(code: int) -> Kind:

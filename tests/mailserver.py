@@ -1,5 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd) that records what it receives and misbehaves
-on request: refuse a recipient, drop the connection, hang until released."""
+on request: refuse a recipient (for good or once), fail after DATA, drop the connection at MAIL,
+mid-DATA or after keeping a message, die after N messages, answer slowly or hang until
+released, echo the client's AUTH line in its refusal."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 @dataclass
@@ -51,8 +53,23 @@ class Recorder:
     drop_after_data: str | None = None
     hanging: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
-    #: Seconds to think about each message (lets two clients overlap).
+    #: Seconds to think about each message (lets two clients overlap), or about one address's.
     delay: float = 0.0
+    delay_for: dict[str, float] = field(default_factory=dict)
+    #: RCPT TO / end of DATA for these addresses gets this reply once (a temporary failure).
+    reject_once: dict[str, str] = field(default_factory=dict)
+    fail_data_once: dict[str, str] = field(default_factory=dict)
+    #: Seconds before the 354 go-ahead; or hang there (once) for this address until released.
+    delay_354: float = 0.0
+    hang_354: str | None = None
+    #: For these addresses (once each): read a few lines of the body, then drop the connection.
+    drop_mid_data: set[str] = field(default_factory=set)
+    #: Keep this many messages, then die: every connection after that is cut at once.
+    die_after: int | None = None
+    dead: bool = False
+    #: Answer AUTH with a 535 that echoes the client's line: whole, cut short, or over two lines.
+    echo_auth: str | None = None
+    auth_lines: list[str] = field(default_factory=list)
     mails: int = 0
     connections: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
@@ -75,6 +92,8 @@ class Recorder:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         if address in self.reject:
             return self.reject[address]
+        if address in self.reject_once:
+            return self.reject_once.pop(address)
         if address == self.hang_rcpt:
             await self._hang()
         envelope.rcpt_tos.append(address)
@@ -83,14 +102,21 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
+        for address in envelope.rcpt_tos:
+            if address in self.fail_data_once:
+                return self.fail_data_once.pop(address)  # refused: not kept
         login = session.auth_data if session.authenticated else None
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, login, _encrypted(server))
         )
         if self.hang_after_data in envelope.rcpt_tos:
             await self._hang()
+        for address in envelope.rcpt_tos:  # kept; the answer comes late
+            await asyncio.sleep(self.delay_for.get(address, 0.0))
         if self.drop_after_data in envelope.rcpt_tos:
             server.transport.abort()  # the message is kept; its answer is lost
+        if self.die_after is not None and len(self.received) >= self.die_after:
+            self.dead = True  # this one is answered; the server is gone before the next command
         return "250 2.0.0 Ok: queued"
 
     async def _hang(self) -> None:
@@ -108,6 +134,70 @@ class Recorder:
             ok = (login, password) == ("briefs@example.org", PASSWORD)
             return AuthResult(success=ok, handled=False, auth_data=login)  # handled=False: aiosmtpd answers 535
         return AuthResult(success=False, handled=False)
+
+
+class FaultySMTP(SMTP):
+    """aiosmtpd's server with the :class:`Recorder`'s faults that need the protocol itself."""
+
+    def __init__(self, handler: Recorder, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.recorder = handler
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        if self.recorder.dead:
+            transport.abort()
+
+    async def smtp_MAIL(self, arg: str) -> None:
+        if self.recorder.dead:
+            self.transport.abort()
+            return
+        await super().smtp_MAIL(arg)
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        mode = self.recorder.echo_auth
+        if mode is None:
+            await super().smtp_AUTH(arg)
+            return
+        self.recorder.auth_lines.append(arg)
+        line = f"AUTH {arg}"
+        if mode == "partial":
+            await self.push(f"535 5.7.8 Authentication failed near {line[:24]}")
+        elif mode == "wrapped":
+            middle = len(line) // 2
+            await self.push(f"535-5.7.8 Authentication failed for {line[:middle]}")
+            await self.push(f"535 {line[middle:]} (see above)")
+        else:
+            await self.push(f"535 5.7.8 Authentication failed: {line}")
+
+    async def smtp_DATA(self, arg: str) -> None:
+        recorder = self.recorder
+        rcpts = list(self.envelope.rcpt_tos) if self.envelope is not None else []
+        if recorder.delay_354:
+            await asyncio.sleep(recorder.delay_354)
+        if recorder.hang_354 is not None and recorder.hang_354 in rcpts:
+            recorder.hang_354 = None  # once: the next attempt goes through
+            await recorder._hang()
+        dropping = [a for a in rcpts if a in recorder.drop_mid_data]
+        if dropping and not arg:
+            recorder.drop_mid_data.difference_update(dropping)
+            # Small buffers and no reading: the client is still sending the body when the
+            # connection is cut, as over a real network, rather than having it all buffered.
+            sock = self.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            for _ in range(5):
+                await self._reader.readuntil(b"\r\n")
+            self.transport.pause_reading()
+            await asyncio.sleep(0.2)
+            self.transport.abort()  # part of the body read, no "." seen: nothing kept
+            return
+        await super().smtp_DATA(arg)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return FaultySMTP(self.handler, **self.SMTP_kwargs)
 
 
 def _encrypted(server: Any) -> bool:
@@ -129,7 +219,12 @@ class MailServer:
     or, with ``implicit_tls``, speak TLS from the first byte (port 465 style, no AUTH)."""
 
     def __init__(
-        self, port: int | None = None, tls: tuple[Path, Path] | None = None, *, implicit_tls: bool = False
+        self,
+        port: int | None = None,
+        tls: tuple[Path, Path] | None = None,
+        *,
+        implicit_tls: bool = False,
+        echo_auth: str | None = None,
     ) -> None:
         self.handler = Recorder()
         self.port = port or free_port()
@@ -146,7 +241,14 @@ class MailServer:
                 "auth_required": True,
                 "authenticator": self.handler.authenticate,
             }
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
+        if echo_auth is not None:  # AUTH PLAIN only, over plain text on loopback, echoed back
+            self.handler.echo_auth = echo_auth
+            kwargs = {
+                "authenticator": self.handler.authenticate,
+                "auth_require_tls": False,
+                "auth_exclude_mechanism": ["LOGIN"],
+            }
+        self.controller = _Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def __enter__(self) -> MailServer:
         self.controller.start()

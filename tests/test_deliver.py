@@ -462,20 +462,31 @@ def test_without_smtp_messages_go_to_the_outbox(tmp_path: Path, built_examples: 
     assert {e.key.channel for e in entries} == {"outbox"}
 
 
-def test_the_ledger_is_sqlite_keyed_by_brief_recipient_and_content(tmp_path: Path, built_examples: Built) -> None:
+def test_the_ledger_is_sqlite_keyed_by_brief_recipient_and_channel(tmp_path: Path, built_examples: Built) -> None:
     workspace = mail_workspace(tmp_path, built_examples)
     run(workspace)
     with sqlite3.connect(workspace / ".briefgen" / "state.db") as db:
         rows = db.execute("SELECT brief_id, recipient, length(content_hash), status FROM deliveries").fetchall()
     assert sorted(rows) == [(SEED_ID, p[1], 64, "sent") for p in PEOPLE]
+    first_version = {e.key.recipient: e.content_hash for e in deliveries(config=load_config(workspace))}
 
-    # New facts are a new brief for the ledger: everyone gets it again.
+    # New facts are a new version of the same brief: a plain re-run sends nothing ...
     source = workspace / "inputs" / SEED.name
     source.write_text(source.read_text().replace("author: briefgen example desk", "author: another desk"))
-    report = run(workspace, to=["asha@example.org"])
+    again = run(workspace, to=["asha@example.org"])
+    assert again.count("sent") == 0 and again.count("delivered") == 1 and again.built == []
+    assert "--resend-changed" in again.deliveries[0].detail
+    # ... and sending the new version to who has the old one is explicit.
+    report = run(workspace, to=["asha@example.org"], resend_changed=True)
     assert report.count("sent") == 1 and report.built == [SEED_ID]  # the stale build was rebuilt
     rows = deliveries(SEED_ID, config=load_config(workspace))
-    assert [e.key.recipient for e in rows].count("asha@example.org") == 2
+    assert [e.key.recipient for e in rows].count("asha@example.org") == 1
+    versions = {e.key.recipient: e.content_hash for e in rows}
+    assert versions["asha@example.org"] != first_version["asha@example.org"]
+    assert versions["ben@example.org"] == first_version["ben@example.org"]
+    listing = run_cli("deliveries", cwd=workspace, env=cli_env())
+    assert f"version={versions['asha@example.org'][:8]}" in listing.stdout
+    assert f"version={versions['ben@example.org'][:8]}" in listing.stdout
 
 
 @pytest.mark.parametrize(
