@@ -334,6 +334,20 @@ def test_the_stakeholders_example_is_valid(tmp_path: Path) -> None:
     run = run_cli("send", "--dry-run", cwd=make_workspace(tmp_path, SEED))
     assert run.returncode == 0, run.stderr
     assert len(yaml.safe_load(block.source)["stakeholders"]) == run.stdout.count("would send")
+    # The README says the repository has this file.
+    shipped = yaml.safe_load((REPO / "stakeholders.yaml").read_text(encoding="utf-8"))
+    assert shipped == yaml.safe_load(block.source)
+
+
+def test_a_brief_dated_to_the_year_is_explained(tmp_path: Path) -> None:
+    """Facts may be dated to the year; the brief's own date may not, and the error says so."""
+    text = SEED.read_text(encoding="utf-8")
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / SEED.name).write_text(re.sub(r"(?m)^  date: .*$", "  date: 2021", text, count=1))
+    result = run_cli("validate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "brief.date: expected a day as YYYY-MM-DD, got 2021" in result.stderr
+    assert "zero time" not in result.stderr
 
 
 def test_benchmark_docstrings_offer_only_options_that_exist() -> None:
