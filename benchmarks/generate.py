@@ -3,7 +3,7 @@
     python benchmarks/generate.py OUT_DIR --events 50 --agreements 3 --sources 4 [--weeks 52] [--seed 7]
 
 Writes one YAML file per event, spread over ``--weeks`` consecutive ISO weeks from
-2030-W01, or with ``--single-file-edition`` every event in one week (a big edition).
+2030-W01; ``--weeks 1`` puts every event in one week (one big edition).
 The text is plausible but invented: fictional countries, agencies and deals.
 """
 

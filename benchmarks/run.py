@@ -291,7 +291,7 @@ def report(results: dict[str, dict[str, float]], rows: list[tuple[str, str]]) ->
         f"{int(fifty['briefs total'])} briefs, {int(fifty['editions rendered'])} of {int(fifty['editions total'])} "
         f"editions re-rendered ({fifty['seconds']:.2f} s) | only that brief and its edition | "
         f"{mark(fifty['briefs rendered'] == 1 and fifty['only its edition'] == 1)} |",
-        f"| {int(jobs['editions'])} weekly editions, `--jobs 2` vs `--jobs 1` | {jobs['jobs 1']:.1f} s vs "
+        f"| {int(jobs['editions'])} weekly editions, `--jobs 1` vs `--jobs 2` | {jobs['jobs 1']:.1f} s vs "
         f"{jobs['jobs 2']:.1f} s = {jobs['speed-up']:.2f}× faster | ≥ 1.7× | {mark(jobs['speed-up'] >= 1.7)} |",
         f"| a {int(big['events'])}-event edition, `--jobs 2` | {big['seconds']:.1f} s, {big['peak MB']:.0f} MB peak "
         f"over all processes (largest {big['largest process MB']:.0f} MB), {int(big['pages'])} pages, "

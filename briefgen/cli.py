@@ -221,10 +221,14 @@ def _relative(path: Path) -> str:
 @app.command()
 @_reports_errors
 def validate(paths: PathsArg = None) -> None:
-    """Check inputs against the schema and report every problem at once."""
-    from .pipeline import validate as run_validate
+    """Check everything a build needs, short of rendering, and report every problem at once.
 
-    briefs = run_validate(paths)
+    The inputs against the schema, the templates folder and your templates, the risk model,
+    and lint findings when [assess] strict is set.
+    """
+    from .pipeline import check
+
+    briefs = check(paths)
     typer.echo(f"{len(briefs)} brief{'s' * (len(briefs) != 1)} valid")
 
 

@@ -103,7 +103,7 @@ def send(
     """
     started = time.perf_counter()
     config = config or load_config()
-    settings = mail_settings(config, environ)
+    settings = mail_settings(config, environ, outbox=outbox)
     recipients = select_recipients(load_stakeholders(config), to)
     loaded = _select_briefs(config, briefs)
     notify = progress or (lambda _delivery: None)
@@ -191,7 +191,7 @@ def send_edition(
 
     started = time.perf_counter()
     config = config or load_config()
-    settings = mail_settings(config, environ)
+    settings = mail_settings(config, environ, outbox=outbox)
     recipients = select_recipients(load_stakeholders(config), to)
     brief = edition_brief(edition, config)
     snapshot = edition.snapshot_path

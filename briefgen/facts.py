@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -74,6 +75,27 @@ Url = Annotated[str, AfterValidator(_http_url)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _day(value: object) -> object:
+    """A full date: YAML gives ``2030`` as a number, which pydantic would read as seconds."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date) or (isinstance(value, str) and _DAY.match(value.strip())):
+        return value
+    raise PydanticCustomError(
+        "day",
+        "expected a day as YYYY-MM-DD, got {value} (this date must name a day; "
+        "the dates of facts may be YYYY or YYYY-MM)",
+        {"value": repr(value)},
+    )
+
+
+#: A date to the day (the brief's own date, when a source was accessed).
+Day = Annotated[dt.date, BeforeValidator(_day)]
 
 
 @total_ordering
@@ -209,7 +231,7 @@ class Source(Model):
     author: Text | None = None
     url: Url | None = None
     published: PartialDate | None = None
-    accessed: dt.date | None = None
+    accessed: Day | None = None
     language: LanguageTag = "en"
     kind: Literal[
         "news", "government", "legislation", "official-statement", "think-tank", "academic", "dataset", "other"
@@ -221,7 +243,7 @@ class BriefMeta(Model):
     id: Slug = Field(description="Stable id; names the output files.")
     title: Text
     subtitle: Text | None = None
-    date: dt.date = Field(description="Date of the brief; also the PDF's creation date.")
+    date: Day = Field(description="Date of the brief (YYYY-MM-DD); also the PDF's creation date.")
     author: Text
     organisation: Text | None = None
     audience: Text | None = None

@@ -9,6 +9,7 @@ The SMTP password is never part of the configuration: it comes from
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,15 @@ from .stakeholders import check_address
 if TYPE_CHECKING:
     from .config import Config
 
-__all__ = ["ENVIRONMENT", "MailOptions", "MailSettings", "Secret", "SmtpSettings", "mail_settings"]
+__all__ = [
+    "ENVIRONMENT",
+    "MailOptions",
+    "MailSettings",
+    "Secret",
+    "SmtpSettings",
+    "default_sender",
+    "mail_settings",
+]
 
 Security = Literal["starttls", "ssl", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
@@ -162,22 +171,55 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The ``[mail]`` options the environment sets, by option name."""
+    return {option: environ[var] for var, option in ENVIRONMENT.items() if environ.get(var, "").strip()}
+
+
+def _source(config: Config, option: str, from_env: Mapping[str, str]) -> str:
+    """Where ``option`` is set, for an error: its variable, else briefgen.toml if there is one.
+
+    An error never names a file that does not exist: with neither, it names the variable that
+    would set the option (or ``[mail]`` for options that have none).
+    """
+    from .config import CONFIG_NAME
+
+    variable = {opt: var for var, opt in ENVIRONMENT.items()}.get(option)
+    if option in from_env and variable:
+        return variable
+    if (config.root / CONFIG_NAME).is_file():
+        return CONFIG_NAME
+    return variable or "[mail]"
+
+
 def _environment_options(config: Config, environ: Mapping[str, str]) -> MailOptions:
-    from_env = {option: environ[var] for var, option in ENVIRONMENT.items() if environ.get(var, "").strip()}
+    from_env = _from_environment(environ)
     if not from_env:
         return config.mail
     merged = {**config.mail.model_dump(exclude_unset=True), **from_env}
     try:
         return MailOptions.model_validate(merged)
     except ValidationError as exc:
-        by_option = {option: var for var, option in ENVIRONMENT.items()}
         problems = []
         for error in exc.errors(include_url=False):
             option = str(error["loc"][0]) if error["loc"] else ""
-            where = by_option[option] if option in from_env else "briefgen.toml"
             message = str(error["msg"]).replace("Input should be", "expected")
-            problems.append(Problem(where, 0, 0, f"mail.{option}", message))
+            problems.append(Problem(_source(config, option, from_env), 0, 0, f"mail.{option}", message))
         raise InputError(problems) from None
+
+
+def default_sender(hostname: str | None = None) -> str:
+    """``briefgen <briefgen@HOST>``: the sender when none is configured, like cron's mail.
+
+    A relay on this machine accepts it; a provider usually wants its account's address
+    (``username``, or ``sender`` / ``BRIEFGEN_SMTP_FROM``).
+    """
+    import socket
+
+    host = (hostname if hostname is not None else socket.gethostname()).strip().rstrip(".").lower()
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*", host):
+        host = "localhost"
+    return f"briefgen <briefgen@{host}>"
 
 
 def _password(config: Config, options: MailOptions, environ: Mapping[str, str]) -> Secret | None:
@@ -199,36 +241,50 @@ def _password(config: Config, options: MailOptions, environ: Mapping[str, str]) 
     return Secret(password)
 
 
-def mail_settings(config: Config, environ: Mapping[str, str] | None = None) -> MailSettings:
-    """The ``[mail]`` options with the environment's overrides applied and the password read."""
+def mail_settings(config: Config, environ: Mapping[str, str] | None = None, *, outbox: bool = False) -> MailSettings:
+    """The ``[mail]`` options with the environment's overrides applied and the password read.
+
+    ``outbox``: the run writes to the outbox whatever is configured, so SMTP settings
+    (server, login, password) are neither read nor checked.
+    """
     environ = os.environ if environ is None else environ
     options = _environment_options(config, environ)
-    outbox = config.output_dir / "outbox"
-    if options.host is None:
+    destination = config.output_dir / "outbox"
+    if options.host is None or outbox:
         return MailSettings(
-            None, options.sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox,
+            None, options.sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, destination,
             options.lease,
         )  # fmt: skip
 
+    from_env = _from_environment(environ)
     password = _password(config, options, environ)
     sender = options.sender
     if sender is None and options.username and "@" in options.username:
         sender = check_mailbox(options.username)
+    sender = sender or default_sender()
     problems = []
-    if sender is None:
-        problems.append(
-            Problem("briefgen.toml", 0, 0, "mail.sender", "needed to send through SMTP (or set BRIEFGEN_SMTP_FROM)")
-        )
     if password is not None and not options.username:
-        problems.append(Problem("briefgen.toml", 0, 0, "mail.username", "a password is set but no username"))
+        problems.append(
+            Problem(_source(config, "username", from_env), 0, 0, "mail.username", "a password is set but no username")
+        )
     if options.username and password is None:
         problems.append(
-            Problem("briefgen.toml", 0, 0, "mail.username", f"no password: set {PASSWORD_VARIABLE} or password_file")
+            Problem(
+                _source(config, "username", from_env),
+                0,
+                0,
+                "mail.username",
+                f"no password: set {PASSWORD_VARIABLE} or password_file",
+            )
         )
     if options.username and options.security == "none" and not _is_loopback(options.host):
         problems.append(
             Problem(
-                "briefgen.toml", 0, 0, "mail.security", "refusing to send a password unencrypted: use starttls or ssl"
+                _source(config, "security", from_env),
+                0,
+                0,
+                "mail.security",
+                "refusing to send a password unencrypted: use starttls or ssl",
             )
         )
     if problems:
@@ -243,5 +299,5 @@ def mail_settings(config: Config, environ: Mapping[str, str] | None = None) -> M
         timeout=options.timeout,
     )
     return MailSettings(
-        smtp, sender or OUTBOX_SENDER, options.reply_to, options.retries, options.retry_delay, outbox, options.lease
+        smtp, sender, options.reply_to, options.retries, options.retry_delay, destination, options.lease
     )

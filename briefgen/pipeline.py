@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import CACHE_FILE, BuildCache, fingerprint, input_key, theme_fingerprint
 from .config import CONFIG_NAME, Config, Format, load_config
-from .errors import BriefgenError, InputError, LintFailed, Problem
+from .errors import BriefgenError, InputError, LintFailed, Problem, TemplateError, UsageError
 from .findings import Finding, fails
 from .write import atomic_write_many
 from .yamldoc import find_inputs
@@ -118,6 +118,58 @@ def _model(path: Path | None) -> RiskModel:
     return load_model(path)
 
 
+def check_templates_folder(config: Config) -> None:
+    """A templates folder named on the command line or in briefgen.toml must exist: a typo
+    would otherwise build with the built-in theme without a word. The default ``templates``
+    may be missing (a workspace need not override anything)."""
+    named = "templates" in config.paths.model_fields_set and config.paths.templates != Path("templates")
+    if named and not config.templates_dir.is_dir():
+        raise UsageError(
+            f"templates folder {config.templates_dir} does not exist: create it "
+            "(`briefgen templates copy NAME` puts a template there) or name another with --templates"
+        )
+
+
+def _compile_workspace_templates(config: Config) -> None:
+    """Compile the workspace's own templates (the built-in ones are known to compile)."""
+    from .theme import builtin_templates_dir, template_dirs
+
+    folder = config.templates_dir
+    if not folder.is_dir() or folder.resolve() == builtin_templates_dir().resolve():
+        return
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.j2") if p.is_file())
+    if not names:
+        return
+    import jinja2
+
+    from .render import make_environment
+
+    env = make_environment(template_dirs(folder))
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(exc.filename or name, exc.lineno, exc.message or "syntax error") from None
+
+
+def check(inputs: Sequence[Path] | None = None, config: Config | None = None) -> list[LoadedBrief]:
+    """Every check ``build`` makes before rendering, without rendering: the inputs, the
+    templates folder and the workspace's templates, the risk model (when a brief has a
+    sanction-risk section) and, under ``[assess] strict``, the lint findings."""
+    from .lint import lint_brief
+
+    config = config or load_config()
+    check_templates_folder(config)
+    briefs = validate(inputs, config)
+    model = _model_for(config, briefs)
+    _compile_workspace_templates(config)
+    if config.assess.strict:
+        findings = [f for loaded in briefs for f in lint_brief(loaded, model)]
+        if fails(findings, strict=True):
+            raise LintFailed([f for f in findings if f.severity != "info"])
+    return briefs
+
+
 def lint(inputs: Sequence[Path] | None = None, config: Config | None = None) -> list[tuple[LoadedBrief, list[Finding]]]:
     """Validate, then run the analytic-integrity checks on every input."""
     from .lint import lint_brief
@@ -161,6 +213,7 @@ def build(
     A failure leaves earlier outputs untouched: files are written only once fully rendered.
     """
     config = config or load_config()
+    check_templates_folder(config)
     formats = sorted(set(formats or config.build.formats))
     strict = config.assess.strict if strict is None else strict
     notify = progress or (lambda _id, _step: None)

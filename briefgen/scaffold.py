@@ -1,6 +1,6 @@
 """``briefgen new``: a workspace a user can build straight away.
 
-The starter files (an example brief, a templates README, a ``.gitignore``) ship in the
+The starter files (an example brief, example stakeholders, a templates README, a ``.gitignore``) ship in the
 package under ``briefgen/starter/``; ``briefgen.toml`` is generated from the option models
 in :mod:`briefgen.config`, so it always lists exactly the options briefgen reads.
 """
@@ -24,6 +24,18 @@ STARTER_DIR = Path(__file__).parent / "starter"
 
 #: Folders that may already be in a folder that ``briefgen new`` treats as empty.
 _IGNORED_WHEN_EMPTY = {".git"}
+
+#: An active example, after the listing: a workspace is complete with a schedule to tick.
+_EXAMPLE_SCHEDULE = """\
+# An example schedule: the weekly edition, built and sent on Mondays at 07:00 UTC to the
+# "leadership" group of stakeholders.yaml. `briefgen schedule tick --now 2031-05-19T07:00Z`
+# runs it as if it were then (the example brief's week). Change it, or delete it.
+[[schedules]]
+name = "weekly"
+cron = "0 7 * * MON"
+edition = "previous"
+groups = ["leadership"]
+"""
 
 _CONFIG_HEADER = """\
 # briefgen workspace settings. Every option is listed with its default value: uncomment a
@@ -162,6 +174,11 @@ def config_template() -> str:
     return "\n".join(lines)
 
 
+def _starter_config() -> str:
+    """The generated option listing followed by the example schedule."""
+    return config_template() + "\n" + _EXAMPLE_SCHEDULE
+
+
 def _templates_readme() -> str:
     from .theme import builtin_template_names
 
@@ -172,9 +189,10 @@ def _templates_readme() -> str:
 
 def _starter_files() -> dict[Path, str]:
     """Relative path -> content of every file ``briefgen new`` writes."""
-    files = {Path("briefgen.toml"): config_template()}
+    files = {Path("briefgen.toml"): _starter_config()}
     for example in sorted((STARTER_DIR / "inputs").glob("*.yaml")):
         files[Path("inputs") / example.name] = example.read_text(encoding="utf-8")
+    files[Path("stakeholders.yaml")] = (STARTER_DIR / "stakeholders.yaml").read_text(encoding="utf-8")
     files[Path("templates") / "README.md"] = _templates_readme()
     files[Path(".gitignore")] = (STARTER_DIR / "gitignore").read_text(encoding="utf-8")
     return files

@@ -157,14 +157,16 @@ def select_recipients(people: Sequence[Stakeholder], to: Sequence[str] = ()) -> 
     """
     if not to:
         if not people:
+            # Named as what to create, not as a file at fault: neither file need exist yet.
             raise InputError(
                 [
                     Problem(
-                        "briefgen.toml",
-                        0,
-                        0,
                         "stakeholders",
-                        f"no stakeholders: add [[stakeholders]] or {DEFAULT_FILE}",
+                        0,
+                        0,
+                        "",
+                        f"nobody to send to: create {DEFAULT_FILE} at the workspace root (a list of name, email "
+                        "and groups; `briefgen new` writes an example) or add [[stakeholders]] to briefgen.toml",
                     )
                 ]
             )

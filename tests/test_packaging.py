@@ -21,7 +21,12 @@ def test_wheel_ships_templates_and_builds_without_a_checkout(tmp_path: Path) -> 
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"briefgen/templates/brief.html.j2", "briefgen/templates/style.css"} <= names
     assert "briefgen/templates/partials/sources.html.j2" in names
-    assert {"briefgen/starter/gitignore", "briefgen/starter/templates/README.md"} <= names  # for `briefgen new`
+    starter = {
+        "briefgen/starter/gitignore",
+        "briefgen/starter/templates/README.md",
+        "briefgen/starter/stakeholders.yaml",
+    }
+    assert starter <= names  # for `briefgen new`
     assert any(n.startswith("briefgen/starter/inputs/") and n.endswith(".yaml") for n in names)
 
     # Run the unpacked wheel (not the checkout) in a workspace that has no templates/.

@@ -13,6 +13,7 @@ from briefgen.config import Config, load_config
 from briefgen.errors import UsageError
 from briefgen.pipeline import validate
 from briefgen.scaffold import config_template, new_workspace
+from briefgen.stakeholders import load_stakeholders
 
 from .conftest import run_cli
 
@@ -114,3 +115,40 @@ def test_new_accepts_a_fresh_git_repository_and_refuses_a_file(tmp_path: Path) -
     (tmp_path / "file").write_text("")
     with pytest.raises(UsageError, match="not a folder"):
         new_workspace(tmp_path / "file")
+
+
+def test_a_new_workspace_is_a_complete_example(tmp_path: Path) -> None:
+    """Every command the README shows for a `briefgen new` workspace exits 0 there: build,
+    validate, lint --strict, send --dry-run to its example stakeholders, and a tick of its
+    example schedule in the week of its example brief (which sends the edition to the outbox)."""
+    created = run_cli("new", "briefs", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    workspace = tmp_path / "briefs"
+    steps = [
+        ("build",),
+        ("validate",),
+        ("lint", "--strict"),
+        ("send", "--dry-run"),
+        ("schedule", "tick", "--now", "2031-05-19T07:00Z"),
+    ]
+    outputs = {}
+    for args in steps:
+        result = run_cli(*args, cwd=workspace)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        outputs[args[0]] = result.stdout
+    assert "1 brief valid" in outputs["validate"]
+    assert outputs["send"].count("would send") == 2 and "@example.org" in outputs["send"]
+    assert "2031-W20" in outputs["schedule"]
+    assert (workspace / "output" / "editions" / "2031-W20.pdf").is_file()
+    messages = sorted(m.name for m in (workspace / "output" / "outbox").glob("edition-*/*.eml"))
+    assert messages == ["dana@example.org.eml", "lee@example.org.eml"]  # the "leadership" group
+
+
+def test_the_example_stakeholders_are_at_example_org(tmp_path: Path) -> None:
+    new_workspace(tmp_path / "briefs")
+    people = load_stakeholders(load_config(tmp_path / "briefs"))
+    assert len(people) >= 2 and all(p.email.endswith("@example.org") for p in people)
+    config = load_config(tmp_path / "briefs")
+    (schedule,) = config.schedules
+    groups = {g for p in people for g in p.groups}
+    assert set(schedule.groups) <= groups  # the example schedule sends to people who exist

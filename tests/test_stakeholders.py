@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from briefgen import load_config
 from briefgen.errors import InputError
-from briefgen.mailconfig import mail_settings
+from briefgen.mailconfig import default_sender, mail_settings
 from briefgen.stakeholders import load_stakeholders, select_recipients
 
-from .conftest import SEED, make_workspace, run_cli
+from .conftest import REPO, SEED, Built, make_workspace, run_cli
+from .mailserver import MailServer
 
 GOOD = """\
 stakeholders:
@@ -143,3 +148,91 @@ def test_smtp_settings_need_a_password_from_the_environment_or_a_file(tmp_path: 
 def test_no_host_means_the_outbox(tmp_path: Path) -> None:
     settings = mail_settings(load_config(tmp_path), {})
     assert settings.smtp is None and settings.outbox == tmp_path.resolve() / "output" / "outbox"
+
+
+# --------------------------------------------------------------------------- README promises (issue 12)
+
+
+def _ready_to_send(root: Path, built: Built) -> Path:
+    """The seed brief with its session build (fresh, so send does not lay out the PDF again),
+    one stakeholder, and no briefgen.toml."""
+    make_workspace(root, SEED)
+    (root / "stakeholders.yaml").write_text("- name: Asha Rao\n  email: asha@example.org\n  groups: [leadership]\n")
+    earlier = time.time() - 60
+    for path in (root / "inputs" / SEED.name, root / "stakeholders.yaml"):
+        os.utime(path, (earlier, earlier))
+    (root / "output").mkdir()
+    for fmt in ("pdf", "html"):
+        shutil.copy(built.path("india-russia-summit-2021-12", fmt), root / "output")
+    return root
+
+
+def test_smtp_host_alone_leaves_the_outbox_with_a_derived_sender(tmp_path: Path, built_examples: Built) -> None:
+    workspace = _ready_to_send(tmp_path, built_examples)
+    assert not (workspace / "briefgen.toml").exists()
+    with MailServer() as server:
+        env = {"BRIEFGEN_SMTP_HOST": "127.0.0.1", "BRIEFGEN_SMTP_PORT": str(server.port)}
+        env["BRIEFGEN_SMTP_SECURITY"] = "none"  # the loopback test server speaks plain SMTP
+        result = run_cli("send", cwd=workspace, env=env)
+        assert result.returncode == 0, result.stderr
+        (received,) = server.received
+    assert received.rcpt_tos == ["asha@example.org"]
+    assert received.message["From"] == default_sender()
+    assert received.mail_from == default_sender().split("<")[1].rstrip(">")
+    assert not (workspace / "output" / "outbox").exists()
+
+
+def test_default_sender_is_briefgen_at_this_host() -> None:
+    assert default_sender("desk.example.org") == "briefgen <briefgen@desk.example.org>"
+    assert default_sender("Laptop.") == "briefgen <briefgen@laptop>"
+    assert default_sender("bad host;") == "briefgen <briefgen@localhost>"
+    assert re.fullmatch(r"briefgen <briefgen@[a-z0-9.-]+>", default_sender())
+
+
+def test_outbox_works_whatever_the_smtp_settings_say(tmp_path: Path, built_examples: Built) -> None:
+    """--outbox writes the messages even when the configured server could not be used (a login
+    without a password, no sender): none of it is read."""
+    workspace = _ready_to_send(tmp_path, built_examples)
+    env = {"BRIEFGEN_SMTP_HOST": "smtp.example.org", "BRIEFGEN_SMTP_USERNAME": "someone"}
+    refused = run_cli("send", cwd=workspace, env=env)
+    assert refused.returncode == 2
+    # No briefgen.toml: the error names the variable that set the option, not a missing file.
+    assert "BRIEFGEN_SMTP_USERNAME: mail.username: no password" in refused.stderr
+    assert "briefgen.toml" not in refused.stderr
+    result = run_cli("send", "--outbox", cwd=workspace, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (workspace / "output" / "outbox" / "india-russia-summit-2021-12" / "asha@example.org.eml").is_file()
+
+
+def test_errors_about_mail_options_name_briefgen_toml_only_when_it_exists(tmp_path: Path) -> None:
+    (tmp_path / "briefgen.toml").write_text('[mail]\nhost = "smtp.example.org"\nusername = "me"\n')
+    with pytest.raises(InputError) as caught:
+        mail_settings(load_config(tmp_path), {})
+    assert [p.file for p in caught.value.problems] == ["briefgen.toml"]
+    (tmp_path / "briefgen.toml").unlink()
+    with pytest.raises(InputError) as caught:
+        mail_settings(load_config(tmp_path), {"BRIEFGEN_SMTP_HOST": "smtp.example.org", "BRIEFGEN_SMTP_PORT": "x"})
+    assert [p.file for p in caught.value.problems] == ["BRIEFGEN_SMTP_PORT"]
+
+
+def test_no_stakeholders_says_what_to_create_and_names_no_missing_file(tmp_path: Path) -> None:
+    make_workspace(tmp_path, SEED)
+    result = run_cli("send", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "create stakeholders.yaml at the workspace root" in result.stderr
+    assert "briefgen new" in result.stderr
+    assert not result.stderr.startswith("briefgen.toml")  # there is none
+    assert "Traceback" not in result.stderr
+
+
+def test_the_repository_ships_example_stakeholders_for_a_dry_run(tmp_path: Path) -> None:
+    shipped = REPO / "stakeholders.yaml"
+    people = load_stakeholders(load_config(REPO))
+    assert people and all(p.email.endswith("@example.org") for p in people)
+    # The README's examples send to these groups.
+    assert {"leadership", "desk-south-asia"} <= {g for p in people for g in p.groups}
+    make_workspace(tmp_path, *sorted((REPO / "inputs").glob("*.yaml")))
+    shutil.copy(shipped, tmp_path)
+    result = run_cli("send", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("would send") == 2 * 3
