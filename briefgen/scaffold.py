@@ -28,7 +28,7 @@ _IGNORED_WHEN_EMPTY = {".git"}
 #: An active example, after the listing: a workspace is complete with a schedule to tick.
 _EXAMPLE_SCHEDULE = """\
 # An example schedule: the weekly edition, built and sent on Mondays at 07:00 UTC to the
-# "leadership" group of stakeholders.yaml. `briefgen schedule tick --now 2031-05-19T07:00Z`
+# "leadership" group of stakeholders.yaml. `briefgen schedule tick --now 2026-05-18T07:00Z`
 # runs it as if it were then (the example brief's week). Change it, or delete it.
 [[schedules]]
 name = "weekly"

@@ -129,7 +129,7 @@ def test_a_new_workspace_is_a_complete_example(tmp_path: Path) -> None:
         ("validate",),
         ("lint", "--strict"),
         ("send", "--dry-run"),
-        ("schedule", "tick", "--now", "2031-05-19T07:00Z"),
+        ("schedule", "tick", "--now", "2026-05-18T07:00Z"),
     ]
     outputs = {}
     for args in steps:
@@ -138,8 +138,8 @@ def test_a_new_workspace_is_a_complete_example(tmp_path: Path) -> None:
         outputs[args[0]] = result.stdout
     assert "1 brief valid" in outputs["validate"]
     assert outputs["send"].count("would send") == 2 and "@example.org" in outputs["send"]
-    assert "2031-W20" in outputs["schedule"]
-    assert (workspace / "output" / "editions" / "2031-W20.pdf").is_file()
+    assert "2026-W20" in outputs["schedule"]
+    assert (workspace / "output" / "editions" / "2026-W20.pdf").is_file()
     messages = sorted(m.name for m in (workspace / "output" / "outbox").glob("edition-*/*.eml"))
     assert messages == ["dana@example.org.eml", "lee@example.org.eml"]  # the "leadership" group
 

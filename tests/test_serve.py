@@ -34,7 +34,7 @@ from .conftest import REPO, run_cli
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-EXAMPLE_ID = "varna-river-accord-2031-05"
+EXAMPLE_ID = "varna-river-accord-2026-05"
 
 
 def html_only_workspace(root: Path) -> Path:
@@ -134,11 +134,11 @@ def test_other_hosts_and_paths_outside_the_output_folder_are_refused(server: Pre
 def test_a_broken_input_is_shown_in_the_page_until_it_is_fixed(server: PreviewServer) -> None:
     source = example_input(server.preview.root)
     good = source.read_text()
-    save(source, good.replace("date: 2031-05-14", "date: someday", 1))
+    save(source, good.replace("date: 2026-05-14", "date: someday", 1))
     wait_for(server, lambda s: not s.briefs[0].ok)
     _, _, page = get(server, f"/{EXAMPLE_ID}.html")
     assert "not built" in page and "brief.date" in page
-    assert re.search(r"inputs/2031-05-12-varna-river-accord\.yaml:\d+:\d+</code>", page)
+    assert re.search(r"inputs/2026-05-12-varna-river-accord\.yaml:\d+:\d+</code>", page)
     assert "brief.date" in get(server, "/")[2]  # the index says so too
 
     save(source, good.replace("share flood data", "share river data"))
@@ -252,15 +252,15 @@ def test_outputs_of_other_commands_are_listed_and_the_index_reloads(server: Prev
     events = listen(server, "/")
     editions = server.preview.root / "output" / "editions"
     editions.mkdir()
-    (editions / "2031-W20.html").write_text("<!doctype html><title>Week 20 &amp; more</title><p>The week</p>")
-    (editions / "2031-W20.pdf").write_bytes(b"%PDF-1.7\n")
+    (editions / "2026-W20.html").write_text("<!doctype html><title>Week 20 &amp; more</title><p>The week</p>")
+    (editions / "2026-W20.pdf").write_bytes(b"%PDF-1.7\n")
     expect_event(events, "reload")
     _, _, index = get(server, "/")
     assert "<h2>Editions</h2>" in index and "Week 20 &amp; more" in index
-    assert 'href="/editions/2031-W20.pdf"' in index and 'href="/_briefgen/view/editions/2031-W20.pdf"' in index
-    assert get(server, "/editions/2031-W20.html")[0] == 200
-    status, _, view = get(server, "/_briefgen/view/editions/2031-W20.pdf")
-    assert status == 200 and re.search(r'<iframe src="/editions/2031-W20\.pdf\?v=\d+"', view)
+    assert 'href="/editions/2026-W20.pdf"' in index and 'href="/_briefgen/view/editions/2026-W20.pdf"' in index
+    assert get(server, "/editions/2026-W20.html")[0] == 200
+    status, _, view = get(server, "/_briefgen/view/editions/2026-W20.pdf")
+    assert status == 200 and re.search(r'<iframe src="/editions/2026-W20\.pdf\?v=\d+"', view)
 
 
 def test_port_in_use_and_a_non_loopback_address_are_clear_errors(tmp_path: Path) -> None:
@@ -318,9 +318,9 @@ def test_live_reload_in_the_browser(browser: Browser, tmp_path: Path) -> None:
         save(source, good.replace("share flood data", "share live data"))
         expect(page.locator("h1")).to_contain_text("share live data", timeout=20_000)
 
-        save(source, good.replace("date: 2031-05-14", "date: someday", 1))
+        save(source, good.replace("date: 2026-05-14", "date: someday", 1))
         expect(page.get_by_role("alert")).to_contain_text("brief.date", timeout=20_000)
-        expect(page.get_by_role("alert")).to_contain_text("2031-05-12-varna-river-accord.yaml:")
+        expect(page.get_by_role("alert")).to_contain_text("2026-05-12-varna-river-accord.yaml:")
 
         save(source, good)
         expect(page.locator("h1")).to_have_text(
