@@ -103,7 +103,7 @@ def workspace(root: Path, *inputs: Path, config: str = "") -> Path:
 
 def machine() -> list[tuple[str, str]]:
     sys.path.insert(0, str(REPO))
-    from briefgen.doctor import checks
+    from briefgen.workspace.doctor import checks
 
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     rows = [
@@ -155,7 +155,8 @@ def bench_one_of_fifty(tmp: Path) -> dict[str, float]:
     """50 inputs over 10 weeks; change one; count what the next build renders."""
     sys.path.insert(0, str(REPO))
     from briefgen import load_config
-    from briefgen.pipeline import build, build_editions
+    from briefgen.builds.briefs import build
+    from briefgen.builds.editions import build_editions
 
     ws = tmp / "fifty"
     generate(ws / "inputs", events=50, weeks=10, seed=11)

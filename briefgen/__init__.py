@@ -12,24 +12,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from briefgen.__about__ import __version__
 
 __all__ = ["BriefgenError", "InputError", "TemplateError", "__version__", "build", "load_config", "send", "validate"]
 
 if TYPE_CHECKING:
-    from .config import load_config
-    from .deliver import send
-    from .errors import BriefgenError, InputError, TemplateError
-    from .pipeline import build, validate
+    from briefgen.builds.briefs import build, validate
+    from briefgen.config import load_config
+    from briefgen.deliver.send import send
+    from briefgen.errors import BriefgenError, InputError, TemplateError
 
 _LAZY = {
-    "build": "pipeline",
-    "validate": "pipeline",
-    "load_config": "config",
-    "send": "deliver",
-    "BriefgenError": "errors",
-    "InputError": "errors",
-    "TemplateError": "errors",
+    "build": "briefgen.builds.briefs",
+    "validate": "briefgen.builds.briefs",
+    "load_config": "briefgen.config",
+    "send": "briefgen.deliver.send",
+    "BriefgenError": "briefgen.errors",
+    "InputError": "briefgen.errors",
+    "TemplateError": "briefgen.errors",
 }
 
 
@@ -37,5 +37,5 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         from importlib import import_module
 
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'briefgen' has no attribute {name!r}")

@@ -1,4 +1,8 @@
-"""Workspace configuration: an optional ``briefgen.toml``, validated into typed options."""
+"""Workspace configuration: an optional ``briefgen.toml``, validated into typed options.
+
+Every section's model lives here, the ``[mail]`` and ``[[stakeholders]]`` ones too, so that
+loading the configuration needs nothing of the stages that use it.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,144 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
-from .errors import InputError, Problem
-from .mailconfig import MailOptions
-from .stakeholders import Stakeholder
+from briefgen.errors import InputError, Problem
+
+Security = Literal["starttls", "ssl", "none"]
+
+
+DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+PASSWORD_VARIABLE = "BRIEFGEN_SMTP_PASSWORD"  # noqa: S105 - the name of a variable, not a password
+
+
+def check_mailbox(value: str) -> str:
+    """``Name <name@example.org>`` or a bare address, normalised; an error otherwise."""
+    # The email package is imported here, not at the top: config loading is on every
+    # command's start-up path, and it costs as much as the rest of the config.
+    from email.headerregistry import Address
+    from email.utils import getaddresses
+
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise PydanticCustomError("mailbox", "expected one line, like Name <name@example.org>")
+    found = getaddresses([value.strip()])
+    if len(found) > 1:
+        raise PydanticCustomError("mailbox", 'expected one address (put a name with a comma in "double quotes")')
+    name, address = found[0] if found else ("", "")
+    if not address:
+        raise PydanticCustomError(
+            "mailbox", "expected an address like Name <name@example.org>, got {v}", {"v": repr(value[:80])}
+        )
+    return str(Address(display_name=name, addr_spec=check_address(address)))
+
+
+Mailbox = Annotated[str, AfterValidator(check_mailbox)]
+
+
+Host = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._:\[\]-]+$", max_length=253)]
+
+
+class MailOptions(BaseModel):
+    """``[mail]``: how ``briefgen send`` delivers. Without a host, messages go to the outbox."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: Host | None = Field(None, description="SMTP server; leave out to write .eml files to output/outbox/.")
+    port: int | None = Field(None, ge=1, le=65535, description="Default: 587 (starttls), 465 (ssl), 25 (none).")
+    security: Security = "starttls"
+    username: str | None = Field(None, min_length=1)
+    password_file: Path | None = Field(None, description="File holding the SMTP password (one line).")
+    sender: Mailbox | None = Field(None, description="From: header, e.g. 'Desk <desk@example.org>'.")
+    reply_to: Mailbox | None = None
+    ca_file: Path | None = Field(None, description="Extra CA certificates (PEM) to trust, e.g. a company relay's.")
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for the server.")
+    retries: int = Field(3, ge=0, le=10, description="Retries of a transient failure (4xx, lost connection).")
+    retry_delay: float = Field(2.0, ge=0, le=300, description="First back-off in seconds; doubles per retry.")
+    lease: float = Field(
+        900.0, gt=0, le=86400, description="Seconds a stalled send keeps its claims (renewed while it lives)."
+    )
+    stakeholders: Path | None = Field(None, description="YAML file of stakeholders (default: stakeholders.yaml).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise PydanticCustomError(
+                "password_in_config",
+                "the SMTP password is never read from briefgen.toml: "
+                f"set {PASSWORD_VARIABLE} or password_file, and remove it from the file",
+            )
+        return data
+
+
+# A pragmatic RFC 5321 subset: dot-atom local part, a domain of LDH labels with at least one dot.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+_ADDRESS = re.compile(rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$")
+
+
+def check_address(value: str) -> str:
+    """``value`` as a plain address (``name@example.org``) with a lower-case domain, or an error."""
+    value = value.strip()
+    if len(value) > 254 or not _ADDRESS.match(value) or len(value.partition("@")[0]) > 64:
+        raise PydanticCustomError(
+            "email", "expected an email address like name@example.org, got {value}", {"value": repr(value[:80])}
+        )
+    local, _, domain = value.partition("@")
+    return f"{local}@{domain.lower()}"
+
+
+EmailAddress = Annotated[str, AfterValidator(check_address)]
+
+
+#: One line of text: names end up in headers, where a line break would be an injection.
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=60)]
+
+
+Preference = Literal["pdf", "html", "both"]
+
+
+class Stakeholder(BaseModel):
+    """A person who receives briefs, and how they like to read them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="briefgen stakeholder")
+
+    name: Line = Field(description="Used in the greeting.")
+    email: EmailAddress
+    organisation: Line | None = None
+    groups: list[GroupName] = Field(default_factory=list, description="e.g. leadership, desk-south-asia.")
+    format: Preference = Field(
+        "pdf",
+        description="pdf: a short summary with the PDF attached; html: the whole brief in the message; both.",
+    )
+
+    @property
+    def key(self) -> str:
+        """The address as the delivery ledger knows it (case-insensitive)."""
+        return self.email.lower()
+
+    @classmethod
+    def ad_hoc(cls, email: str) -> Stakeholder:
+        """A recipient named on the command line who is not in the stakeholder list."""
+        return cls.model_construct(name="", email=check_address(email), organisation=None, groups=[], format="pdf")
+
 
 CONFIG_NAME = "briefgen.toml"
 
+
 Format = Literal["html", "pdf"]
+
+
 PageSize = Literal["A4", "Letter"]
 
 

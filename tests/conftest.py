@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from briefgen import build, load_config
-from briefgen.pipeline import BuildReport
+from briefgen.builds.briefs import BuildReport
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

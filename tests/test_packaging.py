@@ -22,19 +22,19 @@ def test_wheel_ships_templates_and_builds_without_a_checkout(tmp_path: Path) -> 
     assert {"briefgen/templates/brief.html.j2", "briefgen/templates/style.css"} <= names
     assert "briefgen/templates/partials/sources.html.j2" in names
     starter = {
-        "briefgen/starter/gitignore",
-        "briefgen/starter/templates/README.md",
-        "briefgen/starter/stakeholders.yaml",
+        "briefgen/workspace/starter/gitignore",
+        "briefgen/workspace/starter/templates/README.md",
+        "briefgen/workspace/starter/stakeholders.yaml",
     }
     assert starter <= names  # for `briefgen new`
-    assert any(n.startswith("briefgen/starter/inputs/") and n.endswith(".yaml") for n in names)
+    assert any(n.startswith("briefgen/workspace/starter/inputs/") and n.endswith(".yaml") for n in names)
 
     # Run the unpacked wheel (not the checkout) in a workspace that has no templates/.
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     workspace = make_workspace(tmp_path / "ws", DATA / "minimal.yaml")
     code = (
-        "import sys, briefgen.theme as r\n"
+        "import sys, briefgen.render.theme as r\n"
         "print(r.builtin_templates_dir())\n"
         "sys.argv = ['briefgen', 'build', '-q', '-f', 'html']\n"
         "from briefgen.cli import main\n"

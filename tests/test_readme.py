@@ -36,9 +36,9 @@ import yaml
 from sybil import Document
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 
+from briefgen.builds.briefs import check
 from briefgen.config import Config, load_config
 from briefgen.errors import InputError, TemplateError, UsageError
-from briefgen.pipeline import check
 
 from .conftest import REPO, SEED, make_workspace, run_cli
 
@@ -152,7 +152,7 @@ def _commands(source: str) -> list[Command]:
     return commands
 
 
-def _environment(home: Path) -> dict[str, str]:
+def jinja_environment(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFGEN_", "COLUMNS", "FORCE_COLOR"))}
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -219,7 +219,7 @@ class Section:
         result = subprocess.run(
             ["bash", "-c", script],
             cwd=self.cwd,
-            env=_environment(self.home),
+            env=jinja_environment(self.home),
             capture_output=True,
             text=True,
             timeout=COMMAND_TIMEOUT,

@@ -1,0 +1,1 @@
+"""Analytic standards: estimative language, lint findings, the risk model, what changed."""

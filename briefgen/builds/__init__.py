@@ -1,0 +1,1 @@
+"""The build pipeline for briefs and editions: cache, workers, atomic writes."""

@@ -1,0 +1,1 @@
+"""Getting documents to people: recipients, messages, channels, and the exactly-once ledger."""

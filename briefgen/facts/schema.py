@@ -1,0 +1,455 @@
+"""The fact schema: pydantic models that validate inputs and are the JSON Schema editors use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import total_ordering
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+__all__ = [
+    "Agreement",
+    "Assessment",
+    "Brief",
+    "BriefMeta",
+    "ContextItem",
+    "Event",
+    "KeyJudgment",
+    "PartialDate",
+    "SanctionRisk",
+    "Source",
+    "json_schema",
+]
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=120)]
+
+
+SourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=120)]
+
+
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+#: Narrative text: Markdown, rendered and then sanitised (never trusted as HTML).
+Markdown = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    Field(json_schema_extra={"contentMediaType": "text/markdown"}),
+]
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+        raise PydanticCustomError("url", "expected an http:// or https:// URL")
+    return value
+
+
+Url = Annotated[str, AfterValidator(_http_url)]
+
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _day(value: object) -> object:
+    """A full date: YAML gives ``2030`` as a number, which pydantic would read as seconds."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date) or (isinstance(value, str) and _DAY.match(value.strip())):
+        return value
+    raise PydanticCustomError(
+        "day",
+        "expected a day as YYYY-MM-DD, got {value} (this date must name a day; "
+        "the dates of facts may be YYYY or YYYY-MM)",
+        {"value": repr(value)},
+    )
+
+
+#: A date to the day (the brief's own date, when a source was accessed).
+Day = Annotated[dt.date, BeforeValidator(_day)]
+
+
+@total_ordering
+class PartialDate:
+    """A date known to the year, the month or the day (``2030``, ``2018-10``, ``2021-12-06``).
+
+    News reports rarely give every date to the day; forcing a day would invent precision.
+    """
+
+    __slots__ = ("day", "month", "year")
+
+    def __init__(self, year: int, month: int | None = None, day: int | None = None) -> None:
+        if day is not None and month is None:
+            raise ValueError("a day needs a month")
+        dt.date(year, month or 1, day or 1)  # validates the combination
+        self.year, self.month, self.day = year, month, day
+
+    @classmethod
+    def parse(cls, value: object) -> PartialDate:
+        if isinstance(value, PartialDate):
+            return value
+        if isinstance(value, dt.datetime):
+            return cls(value.year, value.month, value.day)
+        if isinstance(value, dt.date):
+            return cls(value.year, value.month, value.day)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value:04d}"
+        if isinstance(value, str) and (m := _PARTIAL_DATE.match(value.strip())):
+            year, month, day = (int(g) if g else None for g in m.groups())
+            try:
+                return cls(year, month, day)  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise PydanticCustomError("partial_date", "invalid date: {error}", {"error": str(exc)}) from None
+        raise PydanticCustomError("partial_date", "expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
+
+    @property
+    def precision(self) -> Literal["year", "month", "day"]:
+        return "day" if self.day else "month" if self.month else "year"
+
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def last_day(self) -> dt.date:
+        if self.day:
+            return self.first_day()
+        if self.month:
+            nxt = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
+            return nxt - dt.timedelta(days=1)
+        return dt.date(self.year, 12, 31)
+
+    def iso(self) -> str:
+        parts = [f"{self.year:04d}"] + [f"{p:02d}" for p in (self.month, self.day) if p]
+        return "-".join(parts)
+
+    def human(self) -> str:
+        """``6 Dec 2021``, ``Oct 2018`` or ``2030``: as precise as the source, no more."""
+        if self.day:
+            return f"{self.day} {self.first_day():%b %Y}"
+        if self.month:
+            return f"{self.first_day():%b %Y}"
+        return str(self.year)
+
+    def _key(self) -> tuple[int, int, int]:
+        return (self.year, self.month or 0, self.day or 0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PartialDate) and self._key() == other._key()
+
+    def __lt__(self, other: PartialDate) -> bool:
+        return self._key() < other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        return self.iso()
+
+    def __repr__(self) -> str:
+        return f"PartialDate({self.iso()!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls.parse, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": _PARTIAL_DATE.pattern},
+                {"type": "integer", "minimum": 1000, "maximum": 9999},
+            ],
+            "description": "A date to the year, month or day: YYYY, YYYY-MM or YYYY-MM-DD.",
+        }
+
+
+class Model(BaseModel):
+    """Strict base: unknown keys are errors, so a typo never silently drops a fact."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Variant(Model):
+    """Another source reports a different value for one field of the fact it sits on."""
+
+    field: Text = Field(description="Dotted name of the field the sources disagree on, e.g. 'term.end'.")
+    value: Text = Field(description="The value the other source gives.")
+    sources: list[SourceId] = Field(min_length=1)
+    note: Markdown | None = None
+
+
+class Cited(Model):
+    """A statement that rests on one or more sources.
+
+    An empty list is valid input (a draft may not be sourced yet) but ``briefgen lint``
+    flags it and the brief marks it as unsourced.
+    """
+
+    sources: list[SourceId] = Field(default_factory=list, description="Ids of the sources this rests on.")
+    variants: list[Variant] = Field(default_factory=list, description="Values other sources give instead.")
+
+
+class Source(Model):
+    id: SourceId
+    publisher: Text
+    title: Text
+    author: Text | None = None
+    url: Url | None = None
+    published: PartialDate | None = None
+    accessed: Day | None = None
+    language: LanguageTag = "en"
+    kind: Literal[
+        "news", "government", "legislation", "official-statement", "think-tank", "academic", "dataset", "other"
+    ] = "news"
+    note: Markdown | None = None
+
+
+class BriefMeta(Model):
+    id: Slug = Field(description="Stable id; names the output files.")
+    title: Text
+    subtitle: Text | None = None
+    date: Day = Field(description="Date of the brief (YYYY-MM-DD); also the PDF's creation date.")
+    author: Text
+    organisation: Text | None = None
+    audience: Text | None = None
+    marking: Text = Field("UNCLASSIFIED", description="Classification or distribution marking.")
+    language: LanguageTag = "en"
+    keywords: list[Text] = Field(default_factory=list)
+    summary: Markdown | None = Field(None, description="Bottom line up front, one short paragraph.")
+
+
+class Participant(Model):
+    name: Text
+    role: Text
+    affiliation: Text | None = Field(None, description="Country or organisation represented.")
+
+
+class Place(Model):
+    city: Text
+    country: Text | None = None
+    venue: Text | None = None
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.venue, self.city, self.country) if p)
+
+
+class Format(Cited):
+    """A meeting format within the event, e.g. a 2+2 ministerial dialogue."""
+
+    name: Text
+    description: Markdown | None = None
+    participants: list[Participant] = Field(default_factory=list)
+
+
+class Event(Cited):
+    kind: Text = Field(description="e.g. summit, ministerial, state visit, election.")
+    title: Text
+    date: PartialDate
+    end_date: PartialDate | None = None
+    place: Place
+    participants: list[Participant] = Field(default_factory=list)
+    formats: list[Format] = Field(default_factory=list)
+    summary: Markdown | None = None
+
+
+class Money(Model):
+    amount: Decimal = Field(gt=0)
+    currency: Currency
+    period: Text | None = Field(None, description="e.g. 'per year' for an annual figure.")
+    approximate: bool = False
+
+
+class Term(Model):
+    start: PartialDate | None = None
+    end: PartialDate | None = None
+
+
+class Agreement(Cited):
+    title: Text
+    kind: Text = Field(description="e.g. cooperation programme, contract, trade target.")
+    parties: list[Text] = Field(min_length=1)
+    signed: PartialDate | None = None
+    term: Term | None = None
+    value: Money | None = None
+    quantity: Text | None = None
+    status: Literal[
+        "proposed",
+        "under negotiation",
+        "agreed",
+        "signed",
+        "in force",
+        "delivering",
+        "target",
+        "completed",
+        "suspended",
+        "cancelled",
+    ]
+    notes: Markdown | None = None
+
+
+class ContextItem(Cited):
+    title: Text
+    kind: Text = Field("background", description="e.g. alliance, prior deal, policy, background.")
+    date: PartialDate | None = None
+    text: Markdown
+
+
+#: An ICD 203 term from either row, or a probability (0.7 or "70%"); see ``estimative``.
+Likelihood = Annotated[
+    Text | float,
+    Field(
+        json_schema_extra={
+            "examples": ["almost no chance", "very unlikely", "unlikely", "roughly even chance", "likely", 0.7, "70%"]
+        }
+    ),
+]
+
+
+Confidence = Literal["low", "moderate", "high"]
+
+
+class KeyJudgment(Cited):
+    id: Slug | None = Field(
+        None, description="Stable id of a standing judgment, so editions can say when its estimate moved."
+    )
+    text: Markdown
+    likelihood: Likelihood | None = None
+    confidence: Confidence | None = None
+
+
+class Listing(Cited):
+    """A sanctions list the counterparty is on (or was assessed against)."""
+
+    name: Text = Field(description="The list, e.g. a statute's section list or a designation list.")
+    listed: PartialDate | None = None
+    note: Markdown | None = None
+
+
+class Precedent(Cited):
+    date: PartialDate
+    target: Text
+    country: Text | None = None
+    measures: list[Text] = Field(min_length=1)
+    reason: Markdown | None = None
+
+
+ModelFactorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class Factor(Cited):
+    name: Text
+    direction: Literal["raises", "lowers", "neutral"]
+    evidence: Markdown
+    factor: ModelFactorId | None = Field(None, description="The risk model's factor this is evidence for.")
+    value: Text | None = Field(None, description="The factor's level this evidence supports, e.g. 'high'.")
+
+
+class Mitigation(Cited):
+    name: Text
+    text: Markdown
+    factor: ModelFactorId | None = Field(None, description="The risk model's factor this is evidence for.")
+    value: Text | None = Field(None, description="The factor's level this evidence supports.")
+
+
+class Assessment(Cited):
+    likelihood: Likelihood
+    impact: Literal["low", "moderate", "high", "severe"]
+    confidence: Confidence
+    rationale: Markdown | None = None
+
+
+class SanctionRisk(Cited):
+    regime: Text = Field(description="Sanctions regime, e.g. a statute and section.")
+    authority: Text = Field(description="Who imposes the sanctions.")
+    legal_basis: Markdown
+    enacted: PartialDate | None = None
+    target: Text = Field(description="Who would be exposed.")
+    counterparty: Text | None = None
+    listings: list[Listing] = Field(default_factory=list)
+    precedents: list[Precedent] = Field(default_factory=list)
+    exposure: list[Factor] = Field(default_factory=list)
+    mitigations: list[Mitigation] = Field(default_factory=list)
+    assessment: Assessment | None = None
+
+
+class WatchItem(Cited):
+    text: Markdown
+    by: PartialDate | None = Field(None, description="When to expect it, if known.")
+
+
+class Brief(Model):
+    """One briefing: metadata, the facts of one event, and the analysis resting on them."""
+
+    model_config = ConfigDict(title="briefgen brief")
+
+    brief: BriefMeta
+    sources: list[Source] = Field(min_length=1)
+    key_judgments: list[KeyJudgment] = Field(default_factory=list)
+    event: Event | None = None
+    agreements: list[Agreement] = Field(default_factory=list)
+    context: list[ContextItem] = Field(default_factory=list)
+    sanction_risk: SanctionRisk | None = None
+    outlook: list[WatchItem] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_source_ids(self) -> Brief:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise PydanticCustomError("duplicate_source", "source id {id!r} is defined twice", {"id": source.id})
+            seen.add(source.id)
+        return self
+
+    def source(self, source_id: str) -> Source:
+        return next(s for s in self.sources if s.id == source_id)
+
+    def cited(self) -> Iterator[tuple[tuple[str | int, ...], Cited]]:
+        """Every cited statement with its location path, in reading order."""
+        yield from walk_cited(self, ())
+
+
+def walk_cited(value: object, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Cited]]:
+    if isinstance(value, Cited):
+        yield loc, value
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if name != "variants":
+                yield from walk_cited(getattr(value, name), (*loc, name))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from walk_cited(item, (*loc, index))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of an input file, for editors and other tools."""
+    schema = Brief.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -1,0 +1,1 @@
+"""Validated facts to documents: Jinja contexts, Markdown, charts, WeasyPrint, binding."""

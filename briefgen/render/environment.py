@@ -1,0 +1,80 @@
+"""The Jinja environment: autoescaping, a bytecode cache, errors with template lines."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from briefgen.__about__ import __version__
+from briefgen.errors import TemplateError
+from briefgen.render.formatting import format_date, format_money, format_signed, iso_date
+from briefgen.render.markdown import markdown_inline, markdown_to_html, with_inline
+
+
+@cache
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs, like Python's .pyc files (Jinja checks each
+    against its source, so an edited template is compiled again)."""
+    import os
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "briefgen" / f"jinja-{__version__}"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(base))
+
+
+def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
+    """Jinja environment searching ``template_dirs`` in order (the user's first)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        bytecode_cache=_bytecode_cache(),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2", "svg.j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=markdown_to_html,
+        md_inline=markdown_inline,
+        with_inline=with_inline,
+        money=format_money,
+        signed=format_signed,
+        date=format_date,
+        isodate=iso_date,
+    )
+    return env
+
+
+def template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str, int | None]:
+    """The deepest template frame of a render-time error (Jinja rewrites tracebacks so
+    template frames carry the template's file name and line)."""
+    searchpath = [Path(p).resolve() for p in getattr(env.loader, "searchpath", [])]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if any(path.is_relative_to(p) for p in searchpath):
+            return str(path), frame.lineno
+    return "<template>", None
+
+
+def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    """Render a page template, turning any failure into a TemplateError with file and line."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            exc.filename or exc.name or "<template>", exc.lineno, exc.message or "syntax error"
+        ) from exc
+    except jinja2.TemplateNotFound as exc:
+        searched = ", ".join(getattr(env.loader, "searchpath", []))
+        raise TemplateError(str(exc.name), None, f"template {exc.name!r} not found in {searched}") from exc
+    except Exception as exc:  # a user's template can raise anything at render time
+        file, line = template_location(exc, env)
+        raise TemplateError(file, line, f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""The workspace's state database, shared by the delivery ledger and the schedule."""

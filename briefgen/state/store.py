@@ -1,0 +1,110 @@
+"""The workspace's SQLite state database (``.briefgen/state.db``) and its write transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Self
+
+from briefgen.errors import BriefgenError
+
+__all__ = ["STATE_DB", "StateError", "connect_state"]
+
+
+#: Where the ledger lives, relative to the workspace root.
+STATE_DB = Path(".briefgen") / "state.db"
+
+
+class StateError(BriefgenError):
+    """The state database is unreadable, of the wrong shape, or gone: one line saying which
+    file, what happened and what to do."""
+
+    exit_code = 2
+
+
+def _unreadable(path: Path, exc: sqlite3.Error) -> StateError:
+    return StateError(
+        f"{path}: not a usable briefgen state database ({exc}): move it aside, restore a backup if you have one,"
+        " and run again (`briefgen send` then asks for --accept-lost-state)"
+    )
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def connect_state(path: Path, *, wal: bool = True) -> sqlite3.Connection:
+    """Open the workspace's state database (the ledger and the schedule runs share it).
+
+    Autocommit mode: every transaction is explicit (``BEGIN IMMEDIATE ... COMMIT``). WAL lets
+    readers work while a run writes; switching to it can report "database is locked" at once,
+    without waiting, while another process creates the file, so the switch is retried. A file
+    that is not an SQLite database, or a damaged one, is a :class:`StateError`, not a traceback.
+    """
+    try:
+        db = sqlite3.connect(path, timeout=60, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout = 60000")
+        deadline = time.monotonic() + 60
+        while wal:
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(problems))
+    except sqlite3.Error as exc:
+        db.close()
+        raise _unreadable(path, exc) from None
+    return db
+
+
+class StateStore:
+    """A connection to the workspace's state database, with one way to write: a
+    ``BEGIN IMMEDIATE`` transaction, so concurrent runs serialise instead of interleaving."""
+
+    _db: sqlite3.Connection
+    path: Path
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            yield self._db
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK")
+            raise self._error(exc) from None
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.Error) -> Exception:
+        """A damaged database or one of the wrong shape is the user's to fix (one line);
+        a lock that outlasted the busy timeout stays what it is."""
+        return exc if _locked(exc) else _unreadable(self.path, exc)

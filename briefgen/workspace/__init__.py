@@ -1,0 +1,1 @@
+"""The analyst's workspace: scaffold a new one, preview and serve it, check the machine."""

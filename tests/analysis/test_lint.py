@@ -1,0 +1,203 @@
+"""Each lint rule has a failing and a passing case; the seed passes `lint --strict`."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from briefgen.analysis.findings import RULES, Finding, fails
+from briefgen.analysis.lint import lint_brief
+from briefgen.analysis.risk import load_model
+from briefgen.facts.load import load_brief
+
+from ..conftest import SECOND, SEED, run_cli
+
+BASE = textwrap.dedent(
+    """\
+    brief:
+      id: lint-case
+      title: Lint case
+      date: 2030-06-01
+      author: Desk
+    sources:
+      - id: s1
+        publisher: Wire
+        title: Report one
+        published: 2030-05-01
+        accessed: 2030-05-02
+      - id: s2
+        publisher: Gazette
+        title: Report two
+        published: 2030-05-03
+        accessed: 2030-05-04
+    key_judgments:
+      - text: The ministers will sign the accord before the end of the year.
+        likelihood: likely
+        confidence: moderate
+        sources: [s1]
+    agreements:
+      - title: Harbour accord
+        kind: treaty
+        parties: [A, B]
+        status: signed
+        term: {start: 2030, end: 2040}
+        sources: [s2]
+    """
+)
+
+
+def lint_text(tmp_path: Path, text: str) -> list[Finding]:
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    return lint_brief(load_brief(path), load_model())
+
+
+def rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+def test_base_case_is_clean(tmp_path: Path) -> None:
+    assert lint_text(tmp_path, BASE) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "old", "new"),
+    [
+        ("unsourced", "    sources: [s2]\n", "    sources: []\n"),
+        ("no-estimate", "    confidence: moderate\n", ""),
+        ("no-estimate", "    likelihood: likely\n", ""),
+        ("hedge-word", "will sign the accord", "could sign the accord"),
+        ("hedge-word", "will sign the accord", "may possibly sign the accord"),
+        ("unknown-likelihood", "likelihood: likely", "likelihood: quite plausible"),
+        ("unknown-likelihood", "likelihood: likely", "likelihood: 1.7"),
+        ("mixed-rows", "likelihood: likely", "likelihood: probable"),
+        ("confidence-sentence", "the end of the year.", "the end of the year; we are confident this is likely."),
+        ("date-order", "term: {start: 2030, end: 2040}", "term: {start: 2040, end: 2030}"),
+        ("date-order", "accessed: 2030-05-04", "accessed: 2030-05-01"),
+        ("date-order", "published: 2030-05-03", "published: 2031-01-01"),
+        ("uncited-source", "    sources: [s2]\n", "    sources: [s1]\n"),
+    ],
+)  # fmt: skip
+def test_rule_fires_on_its_failing_case(tmp_path: Path, rule: str, old: str, new: str) -> None:
+    assert old in BASE
+    text = BASE.replace(old, new, 1)
+    if rule == "mixed-rows":  # a second judgment in the other row
+        text += ""
+        text = text.replace(
+            "agreements:",
+            "  - text: Trade grows.\n    likelihood: unlikely\n    confidence: low\n    sources: [s1]\nagreements:",
+        )
+    found = lint_text(tmp_path, text)
+    assert rule in rules(found), [str(f) for f in found]
+    finding = next(f for f in found if f.rule == rule)
+    assert finding.line > 0 and str(finding).startswith(f"{tmp_path / 'case.yaml'}:{finding.line}: {rule}: ")
+
+
+def test_hedge_word_ignores_the_month_of_may(tmp_path: Path) -> None:
+    text = BASE.replace("before the end of the year", "in May 2031")
+    assert "hedge-word" not in rules(lint_text(tmp_path, text))
+
+
+def test_precedent_after_the_brief_date(tmp_path: Path) -> None:
+    risk = textwrap.dedent(
+        """\
+        sanction_risk:
+          regime: Act 1
+          authority: State X
+          legal_basis: The act.
+          target: Buyer
+          precedents:
+            - {date: 2031-01-01, target: Someone, measures: [visa ban], sources: [s1]}
+          sources: [s1]
+        """
+    )
+    found = lint_text(tmp_path, BASE + risk)
+    assert any(f.rule == "date-order" and "precedent" in f.message for f in found)
+    ok = lint_text(tmp_path, BASE + risk.replace("2031-01-01", "2029-01-01"))
+    assert not any(f.rule == "date-order" for f in ok)
+
+
+def test_unrecorded_disagreement_between_two_entries(tmp_path: Path) -> None:
+    duplicate = (
+        "  - title: Harbour accord\n    kind: treaty\n    parties: [A, B]\n    status: signed\n"
+        "    term: {start: 2030, end: 2041}\n    sources: [s1]\n"
+    )
+    found = lint_text(tmp_path, BASE + duplicate)
+    (finding,) = [f for f in found if f.rule == "sources-differ"]
+    assert "term.end is 2040 per s2 but 2041 per s1" in finding.message
+    assert finding.severity == "warning"
+
+
+def test_recorded_disagreement_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "    sources: [s2]\n",
+        "    sources: [s2]\n    variants:\n      - {field: term.end, value: '2041', sources: [s1]}\n",
+    )
+    found = lint_text(tmp_path, text)
+    assert rules(found) == {"sources-differ-shown"}
+    assert "term.end: 2040 kept, 2041 per s1" in found[0].message
+    assert not fails(found, strict=True)
+
+
+def test_model_disagreement_and_bad_evidence(tmp_path: Path) -> None:
+    risk = textwrap.dedent(
+        """\
+        sanction_risk:
+          regime: Act 1
+          authority: State X
+          legal_basis: The act.
+          target: Buyer
+          exposure:
+            - name: Big deal
+              direction: raises
+              evidence: Large.
+              factor: transaction_significance
+              value: major
+              sources: [s1]
+          assessment: {likelihood: almost certain, impact: low, confidence: low, sources: [s1]}
+          sources: [s1]
+        """
+    )
+    found = lint_text(tmp_path, BASE + risk)
+    messages = {f.rule: f.message for f in found}
+    assert "model-disagrees" in messages and "'almost certain'" in messages["model-disagrees"]
+    close = lint_text(tmp_path, BASE + risk.replace("almost certain", "very unlikely"))
+    assert "model-disagrees" not in rules(close)
+    bad = lint_text(tmp_path, BASE + risk.replace("value: major", "value: colossal"))
+    assert any(f.rule == "model-evidence" and "colossal" in f.message for f in bad)
+    unknown = lint_text(tmp_path, BASE + risk.replace("factor: transaction_significance", "factor: vibes"))
+    assert any(f.rule == "model-evidence" and "'vibes'" in f.message for f in unknown)
+
+
+def test_every_rule_is_documented() -> None:
+    assert all(severity in {"error", "warning", "info"} and text for severity, text in RULES.values())
+
+
+def test_seed_and_second_example_pass_lint_strict(tmp_path: Path) -> None:
+    result = run_cli("lint", "--strict", str(SEED), str(SECOND), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "0 error(s), 0 warning(s)" in result.stdout
+    assert "sources-differ-shown" in result.stderr and "2031 kept, 2030 per" in result.stderr
+
+
+def test_lint_cli_exit_codes(tmp_path: Path) -> None:
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("will sign", "might sign"))
+    result = run_cli("lint", cwd=tmp_path)
+    assert result.returncode == 0 and "hedge-word" in result.stderr
+    strict = run_cli("lint", "--strict", cwd=tmp_path)
+    assert strict.returncode == 2 and "inputs/case.yaml:18: hedge-word:" in strict.stderr
+    (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("likelihood: likely", "likelihood: plausible"))
+    assert run_cli("lint", cwd=tmp_path).returncode == 2  # an error fails without --strict
+
+
+def test_build_strict_refuses_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("will sign", "might sign"))
+    result = run_cli("build", "--strict", "-f", "html", cwd=tmp_path)
+    assert result.returncode == 2 and "hedge-word" in result.stderr
+    assert not (tmp_path / "output").exists()
+    relaxed = run_cli("build", "-f", "html", "-q", cwd=tmp_path)
+    assert relaxed.returncode == 0 and "hedge-word" in relaxed.stderr
