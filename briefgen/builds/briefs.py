@@ -165,7 +165,11 @@ def theme_key(config: Config, formats: Sequence[Format]) -> str:
         assets=config.assets_dir,
         config_file=config.root / CONFIG_NAME,
         model=config.risk_model_path,
-        options={"formats": sorted(formats), "page_size": config.build.page_size},
+        options={
+            "formats": sorted(formats),
+            "page_size": config.build.page_size,
+            "pdf_standard": config.build.pdf_standard,
+        },
     )
 
 
@@ -307,7 +311,7 @@ def build_one(
     notify(brief.brief.id, "html")
     pdf_bytes, pages = None, None
     if "pdf" in formats:
-        rendered = layout_pdf(html, config, brief.brief.date)
+        rendered = layout_pdf(html, config, brief.brief.date, facts=brief)
         pdf_bytes, pages = rendered.data, rendered.pages
         result.warnings.extend(f"{loaded.path}: refused to fetch {url}" for url in rendered.refused)
         notify(brief.brief.id, "pdf")

@@ -47,6 +47,15 @@ class PageSizeChoice(StrEnum):
     Letter = "Letter"
 
 
+class PdfStandardChoice(StrEnum):
+    ua_1 = "ua-1"
+    ua_2 = "ua-2"
+    a_3b = "a-3b"
+    a_3u = "a-3u"
+    a_3a = "a-3a"
+    none = "none"
+
+
 def stderr() -> Console:
     from rich.console import Console
 
