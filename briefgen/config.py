@@ -147,7 +147,7 @@ class Stakeholder(BaseModel):
 CONFIG_NAME = "briefgen.toml"
 
 
-Format = Literal["html", "pdf"]
+Format = Literal["html", "pdf", "docx"]
 
 
 PageSize = Literal["A4", "Letter"]

@@ -315,8 +315,18 @@ def build_one(
         pdf_bytes, pages = rendered.data, rendered.pages
         result.warnings.extend(f"{loaded.path}: refused to fetch {url}" for url in rendered.refused)
         notify(brief.brief.id, "pdf")
+    docx_bytes = None
+    if "docx" in formats:
+        from briefgen.render.docx import write_docx
+
+        meta = brief.brief
+        docx_bytes = write_docx(
+            html, title=meta.title, author=meta.author, language=meta.language, marking=meta.marking, date=meta.date
+        )
     # Everything is rendered: only now touch the output folder.
-    result.outputs = write_outputs(config.output_dir, brief.brief.id, formats, html, pdf_bytes, pages)
+    result.outputs = write_outputs(
+        config.output_dir, brief.brief.id, formats, html, pdf_bytes, pages, docx_bytes=docx_bytes
+    )
     result.seconds = time.perf_counter() - started
     notify(brief.brief.id, "done")
     return result

@@ -32,11 +32,15 @@ class Debug:
 class FormatChoice(StrEnum):
     html = "html"
     pdf = "pdf"
+    docx = "docx"
     all = "all"
 
 
 def formats_of(choice: FormatChoice | None) -> list[str] | None:
-    """--format as the list the library takes (None: the workspace's default)."""
+    """--format as the list the library takes (None: the workspace's default).
+
+    ``all`` is the HTML and the PDF, as before Word output existed; ``docx`` is asked for by name.
+    """
     if choice is None:
         return None
     return ["html", "pdf"] if choice is FormatChoice.all else [choice.value]
