@@ -9,7 +9,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from briefgen import build, load_config
-from tests.conftest import SEED, make_workspace, run_cli
+from tests.conftest import REPO, SEED, make_workspace, run_cli
 
 BRIEF = "india-russia-summit-2021-12"
 
@@ -67,3 +67,14 @@ def test_marking_in_header_and_footer_and_same_bytes_twice(word: Path, tmp_path:
     again = make_workspace(tmp_path, SEED)
     build(config=load_config(again), formats=["docx"])
     assert (again / "output" / word.name).read_bytes() == word.read_bytes()
+
+
+def test_an_edition_as_word(tmp_path: Path) -> None:
+    from briefgen.builds.editions import build_edition
+
+    workspace = make_workspace(tmp_path, *sorted((REPO / "inputs").glob("2021-12-*.yaml")))
+    build_edition("2021-W49", load_config(workspace), formats=["docx"])
+    document = docx.Document(str(workspace / "output" / "editions" / "2021-W49.docx"))
+    level2 = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert "Key judgments" in level2 and "Sources" in level2
+    assert len(document.inline_shapes) >= 1 and all(s._inline.docPr.get("descr") for s in document.inline_shapes)
