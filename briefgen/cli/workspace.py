@@ -20,11 +20,20 @@ def new(
     force: Annotated[
         bool, typer.Option("--force", help="Add the starter files to a folder that is not empty.")
     ] = False,
+    event_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--event-kind",
+            help="Add a skeleton brief of this kind: summit, meeting, call, sanctions-designation, signing, "
+            "delivery, statement, exercise, election. In an existing workspace only the skeleton is written.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Create a workspace: settings, an example brief, a templates folder. Build or serve it at once."""
+    """Create a workspace: settings, an example brief, a fact library, a templates folder. Build or serve it at once."""
     from briefgen.workspace.scaffold import new_workspace
 
-    for path in new_workspace(directory, force=force):
+    for path in new_workspace(directory, force=force, event_kind=event_kind):
         typer.echo(f"created {path}")
     typer.echo(f"\nNext: briefgen serve {directory}    (or: cd {directory} && briefgen build)")
 

@@ -151,9 +151,24 @@ class Library:
                 return kind, table[ident]
         return None
 
+    def named(self, action: Action) -> Action:
+        """``action`` with each target's name filled in from its actor."""
+        targets = [
+            t.model_copy(update={"name": self.actors[t.actor].name}) if t.name is None and t.actor in self.actors else t
+            for t in action.targets
+        ]
+        return action.model_copy(update={"targets": targets})
+
     def nearest(self, ident: str, kind: str | None = None) -> list[str]:
         pool = list(getattr(self, kind)) if kind else [i for _, i, _ in self.entries()]
         return difflib.get_close_matches(ident, pool, n=3, cutoff=0.4)
+
+
+def library_schema() -> dict[str, Any]:
+    """The JSON Schema of a library file, for editors."""
+    schema = LibraryFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
 
 
 def _display(path: Path) -> str:
@@ -170,6 +185,11 @@ def find_library(input_path: Path) -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def workspace_library(inputs_dir: Path) -> Path | None:
+    """The library of a workspace whose inputs live in ``inputs_dir``."""
+    return find_library(inputs_dir / "_")
 
 
 def library_files(folder: Path | None) -> list[Path]:
