@@ -223,7 +223,7 @@ class Cited(Model):
                 names = ", ".join(n for n in type(self).model_fields if n not in {"sources", "variants"})
                 raise PydanticCustomError(
                     "variant_field",
-                    "variant field {field!r} is not a field of this fact (its fields: {names})",
+                    "variant field '{field}' is not a field of this fact (its fields: {names})",
                     {"field": variant.field, "names": names},
                 )
         return self

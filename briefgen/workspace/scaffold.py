@@ -247,7 +247,11 @@ def new_workspace(
     skeleton brief of that kind is added; in an existing workspace (one with ``inputs/``)
     only the skeleton is written.
     """
+    from briefgen.workspace.skeletons import EVENT_KINDS
+
     today = today or dt.date.today()
+    if event_kind is not None and event_kind not in EVENT_KINDS:  # refused before anything is written
+        raise UsageError(f"--event-kind {event_kind!r}: expected one of {', '.join(EVENT_KINDS)}")
     if event_kind is not None and (target / "inputs").is_dir() and not force:
         return add_skeleton(target, event_kind, today)
     if target.exists() and not target.is_dir():
