@@ -33,8 +33,12 @@ def new(
     """Create a workspace: settings, an example brief, a fact library, a templates folder. Build or serve it at once."""
     from briefgen.workspace.scaffold import new_workspace
 
-    for path in new_workspace(directory, force=force, event_kind=event_kind):
+    written = new_workspace(directory, force=force, event_kind=event_kind)
+    for path in written:
         typer.echo(f"created {path}")
+    if event_kind is not None and not any(p.name == "briefgen.toml" for p in written):
+        typer.echo(f"\nNext: replace the <placeholders> in {written[-1]}, then: briefgen lint")
+        return
     typer.echo(f"\nNext: briefgen serve {directory}    (or: cd {directory} && briefgen build)")
 
 

@@ -307,7 +307,9 @@ class Resolver:
     def participant(self, item: dict[str, Any], loc: tuple[str | int, ...]) -> None:
         if "actor" in item:
             actor = self.entry("actors", item["actor"], (*loc, "actor"))
-            if actor is not None:
+            if actor is None:  # reported once, as an unknown id, not again as a missing name
+                item.setdefault("name", str(item["actor"]))
+            else:
                 item.setdefault("name", actor.name)
                 if actor.country or actor.kind == "state":
                     item.setdefault("affiliation", actor.country or actor.name)
@@ -315,7 +317,9 @@ class Resolver:
     def target(self, item: dict[str, Any], loc: tuple[str | int, ...]) -> None:
         if "actor" in item:
             actor = self.entry("actors", item["actor"], (*loc, "actor"))
-            if actor is not None:
+            if actor is None:
+                item.setdefault("name", str(item["actor"]))
+            else:
                 item.setdefault("name", actor.name)
                 if actor.country:
                     item.setdefault("country", actor.country)
