@@ -27,12 +27,23 @@ class ExtractError(BriefgenError):
     exit_code = 2
 
 
+#: Fields that name a fact-library entry. The loader has already filled in what they stand
+#: for, so the archived facts leave them out and stand alone, without the library.
+_LIBRARY_REFERENCES = frozenset({"actor", "law", "action"})
+
+
+def _without_references(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_references(v) for k, v in value.items() if k not in _LIBRARY_REFERENCES}
+    if isinstance(value, list):
+        return [_without_references(v) for v in value]
+    return value
+
+
 def facts_json(brief: Brief) -> bytes:
-    """The envelope embedded in the PDF: schema version and the facts as the analyst gave them."""
-    envelope = {
-        "briefgen_facts": FACTS_SCHEMA_VERSION,
-        "brief": brief.model_dump(mode="json", by_alias=True, exclude_unset=True),
-    }
+    """The envelope embedded in the PDF: schema version and the brief's facts, self-contained."""
+    facts = brief.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    envelope = {"briefgen_facts": FACTS_SCHEMA_VERSION, "brief": _without_references(facts)}
     return (json.dumps(envelope, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
 
