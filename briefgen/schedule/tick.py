@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from briefgen.analysis.editions import Window
 from briefgen.config import Config, ScheduleSpec
 from briefgen.errors import UsageError
-from briefgen.schedule.runs import RunOutcome, RunRecord, RunStore, state_path
+from briefgen.schedule.runs import RunOutcome, RunRecord, RunStore, state_path, state_url
 from briefgen.schedule.timing import backoff, due_runs, last_fire, next_fires, retry_until, window_of, zone_of
 
 __all__ = ["TickReport", "run", "tick"]
@@ -140,11 +140,16 @@ def secrets_of(config: Config) -> list[str]:
     """The mail secrets to scrub from anything the scheduler stores or prints."""
     from briefgen.deliver.mail import mail_settings
     from briefgen.errors import BriefgenError
+    from briefgen.schedule.runs import state_url
 
     try:
-        return mail_settings(config).secrets()
+        state = state_url(config).secrets()
+    except BriefgenError:
+        state = []
+    try:
+        return mail_settings(config).secrets() + state
     except BriefgenError:  # incomplete mail settings: then no password was read either
-        return []
+        return state
 
 
 def tick(
@@ -173,7 +178,7 @@ def tick(
         )
     runner = runner or deliver_edition
     report = TickReport(now, dry_run=dry_run)
-    with RunStore(state_path(config), scratch=dry_run) as store:
+    with RunStore(state_path(config), scratch=dry_run, url=state_url(config)) as store:
         for spec in config.schedules:
             if only and spec.name not in only:
                 continue
@@ -311,7 +316,7 @@ def run(
             on_tick(report)
         current = now()
         upcoming = min(next_fires(spec, config, current, 1)[0] for spec in config.schedules).timestamp()
-        with RunStore(state_path(config)) as store:
+        with RunStore(state_path(config), url=state_url(config)) as store:
             retry = store.next_retry_at()
         if retry is not None:
             upcoming = min(upcoming, retry)

@@ -25,7 +25,7 @@ class StateError(BriefgenError):
     exit_code = 2
 
 
-def _unreadable(path: Path, exc: sqlite3.Error) -> StateError:
+def _unreadable(path: Path | str, exc: sqlite3.Error) -> StateError:
     return StateError(
         f"{path}: not a usable briefgen state database ({exc}): move it aside, restore a backup if you have one,"
         " and run again (`briefgen send` then asks for --accept-lost-state)"
@@ -71,10 +71,31 @@ def connect_state(path: Path, *, wal: bool = True) -> sqlite3.Connection:
 
 class StateStore:
     """A connection to the workspace's state database, with one way to write: a
-    ``BEGIN IMMEDIATE`` transaction, so concurrent runs serialise instead of interleaving."""
+    ``BEGIN IMMEDIATE`` transaction, so concurrent runs serialise instead of interleaving.
+
+    On PostgreSQL (``postgres``) a write is a READ COMMITTED transaction, and a claim first takes
+    :meth:`_lock` on its key (a transaction-scoped advisory lock), which does for one key what
+    ``BEGIN IMMEDIATE`` does for the whole SQLite file: two hosts claiming the same delivery or
+    run take turns, even when the row does not exist yet.
+    """
 
     _db: sqlite3.Connection
     path: Path
+    #: Set for PostgreSQL: its URL, password blotted out (what messages name instead of ``path``).
+    remote: str | None = None
+
+    @property
+    def postgres(self) -> bool:
+        return self.remote is not None
+
+    @property
+    def where(self) -> str:
+        return self.remote or str(self.path)
+
+    def _lock(self, *key: str) -> None:
+        """Serialise claims on ``key`` across hosts (PostgreSQL); SQLite's write lock already does."""
+        if self.remote is not None:
+            self._db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", ("\x1f".join(key),))
 
     def close(self) -> None:
         self._db.close()
@@ -107,4 +128,13 @@ class StateStore:
     def _error(self, exc: sqlite3.Error) -> Exception:
         """A damaged database or one of the wrong shape is the user's to fix (one line);
         a lock that outlasted the busy timeout stays what it is."""
-        return exc if _locked(exc) else _unreadable(self.path, exc)
+        return exc if _locked(exc) else _unreadable(self.where, exc)
+
+
+def open_state(path: Path, dsn: str | None, secrets: list[str], where: str) -> sqlite3.Connection:
+    """The SQLite file at ``path``, or the PostgreSQL database at ``dsn`` when one is given."""
+    if dsn is None:
+        return connect_state(path)
+    from briefgen.state.postgres import connect_postgres
+
+    return connect_postgres(dsn, secrets, where)
