@@ -138,9 +138,12 @@ def schedule_status(
                     status = "failed (partial)"
                 sent = f", sent to {record.sent} of {record.total}" if record.total else ""
                 detail = f": {record.detail}" if record.detail else ""
+                # Which host ran it: with a shared store, schedulers on several machines take turns.
+                host = f" on {record.owner.split('|')[0]}" if record.owner else ""
                 typer.echo(
                     redact(
-                        f"  {record.edition}  due {record.due[:16]}  {status}{sent}, attempt {record.attempts}{detail}",
+                        f"  {record.edition}  due {record.due[:16]}  {status}{sent}, attempt {record.attempts}{host}"
+                        f"{detail}",
                         secrets,
                     )
                 )

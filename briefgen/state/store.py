@@ -125,6 +125,25 @@ class StateStore:
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 
+    def dump(self, table: str) -> list[dict[str, object]]:
+        """Every row of one of the store's own tables (``table`` is a literal of ours, never input)."""
+        query = f"SELECT * FROM {table}"  # noqa: S608 (our own table name)
+        return [{k: r[k] for k in r.keys()} for r in self._db.execute(query)]  # noqa: SIM118 (sqlite3.Row)
+
+    def count(self, table: str) -> int:
+        return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608 (our own table name)
+
+    def load(self, tables: dict[str, list[dict[str, object]]]) -> None:
+        """Insert rows into the store's (empty) tables, all in one transaction."""
+        with self._write() as db:
+            for table, rows in tables.items():
+                for row in rows:
+                    names, marks = ", ".join(row), ", ".join("?" * len(row))
+                    db.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+                if self.postgres and rows and "id" in rows[0]:
+                    # Rows came with their ids: the identity sequence continues after them.
+                    db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
+
     def _error(self, exc: sqlite3.Error) -> Exception:
         """A damaged database or one of the wrong shape is the user's to fix (one line);
         a lock that outlasted the busy timeout stays what it is."""
