@@ -259,6 +259,11 @@ class StateOptions(_Section):
         "postgresql://USER@HOST:PORT/DATABASE shared by several hosts (password via PGPASSWORD or "
         "BRIEFGEN_STATE_URL, which overrides this).",
     )
+    queue: bool = Field(
+        False,
+        description="With PostgreSQL: schedulers queue due editions as tasks for `briefgen worker` processes "
+        "instead of running them.",
+    )
 
 
 class Config(_Section):

@@ -63,11 +63,11 @@ def deliver_edition(
     return RunOutcome("sent", f"sent to {served} of {total} via {report.channel}", served, total)
 
 
-Action = Literal["ran", "would-run", "missed", "gave-up", "done", "busy", "waiting", "given-up"]
+Action = Literal["ran", "would-run", "queued", "missed", "gave-up", "done", "busy", "waiting", "given-up"]
 
 
 #: Actions that are events (something happened); the others report a run's standing.
-EVENTS: tuple[Action, ...] = ("ran", "would-run", "missed", "gave-up")
+EVENTS: tuple[Action, ...] = ("ran", "would-run", "queued", "missed", "gave-up")
 
 
 def _clock(stamp: float | None, zone: ZoneInfo | None) -> str:
@@ -97,6 +97,8 @@ class TickAction:
             if self.next_retry is not None:
                 text += f"; next try at {_clock(self.next_retry, self.zone)}"
             return text
+        if self.action == "queued":
+            return what + ("queued for a worker" if self.reason == "new" else "already queued for a worker")
         if self.action == "would-run":
             return what + f"would run ({self.reason}); dry run: nothing sent or recorded"
         if self.action == "done" and record is not None:
@@ -176,6 +178,7 @@ def tick(
             f"--now {now.isoformat(timespec='seconds')} is ahead of the clock ({real.isoformat(timespec='seconds')});"
             " a tick there would use up every real run until then: add --dry-run to see what would happen"
         )
+    queue = config.state.queue and runner is None and not dry_run and not force
     runner = runner or deliver_edition
     report = TickReport(now, dry_run=dry_run)
     with RunStore(state_path(config), scratch=dry_run, url=state_url(config)) as store:
@@ -210,6 +213,14 @@ def tick(
                     )
                     continue
                 jobs.append((window, record.due))
+            if queue:  # workers run them (schedule/tasks.py); the run's claim still makes it once
+                from briefgen.schedule.tasks import defer_runs
+
+                fresh = defer_runs(config, [(spec.name, w.id, due) for w, due in jobs])
+                for (window, _), new in zip(jobs, fresh, strict=True):
+                    reason = "new" if new else "queued"
+                    report.actions.append(TickAction(spec.name, window.id, "queued", reason=reason, zone=zone))
+                jobs = []
             for window, due in jobs:
                 report.actions.append(_run_one(store, config, spec, window, due, runner, force, now, dry_run))
             if len(report.actions) == before:
@@ -219,6 +230,19 @@ def tick(
                     report.recent.append(_standing(spec, standing, zone))
             store.set_checked_until(spec.name, now)
     return report
+
+
+def run_due(config: Config, schedule: str, due: str) -> str:
+    """Run one due edition now (a worker's job): claimed like a tick's run, so a job that runs
+    twice, or after a tick did it, builds and sends nothing twice. What happened, as a line."""
+    spec = next((s for s in config.schedules if s.name == schedule), None)
+    if spec is None:
+        raise UsageError(f"no schedule named {schedule!r} in briefgen.toml")
+    window = window_of(spec, config, dt.datetime.fromisoformat(due))
+    with RunStore(state_path(config), url=state_url(config)) as store:
+        action = _run_one(store, config, spec, window, due, deliver_edition, False, dt.datetime.now(dt.UTC))
+    log.info("%s", action)
+    return str(action)
 
 
 def _standing(spec: ScheduleSpec, record: RunRecord, zone: ZoneInfo) -> TickAction:
