@@ -70,6 +70,19 @@ retry_delay = 0.01
     return root
 
 
+def _query(url: str, sql: str) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def _sender(url: str) -> int:
+    """The pid of the process that made the latest delivery claim (owners are host|pid|start|token)."""
+    rows = _query(url, "SELECT owner FROM deliveries ORDER BY updated_at DESC LIMIT 1")
+    return int(str(rows[0][0]).split("|")[1])
+
+
 def test_two_schedulers_two_workers_sigkill_one_of_each_and_each_edition_reaches_each_reader_once(
     tmp_path: Path,
 ) -> None:
@@ -95,7 +108,9 @@ def test_two_schedulers_two_workers_sigkill_one_of_each_and_each_edition_reaches
         workers = [start("worker", "--name", f"w{n}") for n in range(2)]
         try:
             wait_for(lambda: len(server.received) >= 3, timeout=120)
-            workers[0].send_signal(signal.SIGKILL)  # mid-send: some readers served, others not yet
+            sending = _sender(url)  # the worker whose claims these are: killed mid-send
+            victim = next(w for w in workers if w.pid == sending)
+            victim.send_signal(signal.SIGKILL)
             schedulers[0].send_signal(signal.SIGKILL)  # it ticks every second: mid-tick, or near it
             served_at_kill = len(server.received)
             expected = 2 * len(PEOPLE)
@@ -108,6 +123,8 @@ def test_two_schedulers_two_workers_sigkill_one_of_each_and_each_edition_reaches
                     process.send_signal(signal.SIGTERM)
             errors = [p.communicate(timeout=60)[1] for p in schedulers + workers]
         assert schedulers[1].returncode == 0, errors[1]
+        runs = _query(url, "SELECT schedule, attempts, status FROM schedule_runs")
+        assert any(attempts >= 2 for _, attempts, _ in runs), runs  # the killed worker's run was taken over
         editions = {subject for _, subject in received}
         assert len(editions) == 2, editions
         assert served_at_kill < expected  # the kill came before the work was done
