@@ -122,6 +122,8 @@ def postgres_schema_url(name: str) -> str:
 
 
 def needs_postgres() -> None:
+    if not POSTGRES_URL and os.environ.get("CI"):
+        pytest.fail("CI must run the PostgreSQL tests: .ci/run exports BRIEFGEN_TEST_POSTGRES_URL")
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL store: BRIEFGEN_TEST_POSTGRES_URL is unset (.ci/run sets it; scripts/test-postgres)")
 
