@@ -181,6 +181,7 @@ def tick(
     queue = config.state.queue and runner is None and not dry_run and not force
     runner = runner or deliver_edition
     report = TickReport(now, dry_run=dry_run)
+    deferred: list[tuple[str, str, str, ZoneInfo]] = []
     with RunStore(state_path(config), scratch=dry_run, url=state_url(config)) as store:
         for spec in config.schedules:
             if only and spec.name not in only:
@@ -214,21 +215,23 @@ def tick(
                     continue
                 jobs.append((window, record.due))
             if queue:  # workers run them (schedule/tasks.py); the run's claim still makes it once
-                from briefgen.schedule.tasks import defer_runs
-
-                fresh = defer_runs(config, [(spec.name, w.id, due) for w, due in jobs])
-                for (window, _), new in zip(jobs, fresh, strict=True):
-                    reason = "new" if new else "queued"
-                    report.actions.append(TickAction(spec.name, window.id, "queued", reason=reason, zone=zone))
+                deferred += [(spec.name, window.id, due, zone) for window, due in jobs]
                 jobs = []
             for window, due in jobs:
                 report.actions.append(_run_one(store, config, spec, window, due, runner, force, now, dry_run))
-            if len(report.actions) == before:
+            if len(report.actions) == before and not any(d[0] == spec.name for d in deferred):
                 latest = last_fire(spec, config, now)
                 standing = store.get(spec.name, window_of(spec, config, latest).id)
                 if standing is not None and standing.status != "missed":
                     report.recent.append(_standing(spec, standing, zone))
             store.set_checked_until(spec.name, now)
+    if queue:  # one connection to the queue per tick, which also puts back jobs whose worker died
+        from briefgen.schedule.tasks import defer_runs
+
+        fresh = defer_runs(config, [(name, edition, due) for name, edition, due, _ in deferred])
+        for (name, edition, _, zone), new in zip(deferred, fresh, strict=True):
+            reason = "new" if new else "queued"
+            report.actions.append(TickAction(name, edition, "queued", reason=reason, zone=zone))
     return report
 
 
