@@ -30,7 +30,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         routes = {
             "/article": (200, {"Content-Type": "text/html; charset=utf-8"}, PAGE.encode()),
             "/to-file": (302, {"Location": "file:///etc/passwd"}, b""),
@@ -98,7 +98,8 @@ def test_only_http_urls_are_fetched() -> None:
 def test_markdown_front_matter_and_markup(tmp_path: Path) -> None:
     path = tmp_path / "note.md"
     path.write_text(
-        "---\ntitle: Norland call readout\nauthor: Press Office\ndate: 2026-01-20\npublisher: Norland Chancellery\n---\n"
+        "---\ntitle: Norland call readout\nauthor: Press Office\ndate: 2026-01-20\n"
+        "publisher: Norland Chancellery\n---\n"
         "# Norland call readout\n\nThe leaders spoke **today** about the [ceasefire talks](https://example.org).\n",
         encoding="utf-8",
     )
