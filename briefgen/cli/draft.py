@@ -53,12 +53,9 @@ def draft(
     parsed = read_article(article)
     if (given := _day(date)) is not None:
         parsed.date = given
-    name = source_id or slug(
-        "-".join(
-            p for p in ((publisher or parsed.publisher or ""), parsed.date.isoformat() if parsed.date else "") if p
-        )
-        or (parsed.title or Path(article).stem)
-    )
+    # The source's id: who published it and when, else the title's first words (and the date).
+    who = publisher or parsed.publisher or " ".join((parsed.title or Path(article).stem).split()[:4])
+    name = source_id or slug(f"{who} {parsed.date.isoformat() if parsed.date else ''}")
     folder = out if out.is_absolute() else config.root / out
     target = folder / f"{name}.yaml"
     if target.exists() and not force:

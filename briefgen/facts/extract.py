@@ -180,7 +180,7 @@ _QUANTITY = re.compile(
     rf"(?<![\w+.,/-])(?P<num>{_NUMBER}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
     r"a dozen|hundreds of|thousands of)"
     rf"(?:\s?(?P<mag>thousand|million|billion|lakh|crore)\b)?"
-    r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b)|[\s-]+(?P<unit>(?:[a-z]+-)?[a-z]+))",
+    r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b)|[\s-]+(?P<unit>(?:cubic|square)\s[a-z]+|(?:[a-z]+-)?[a-z]+))",
     re.I,
 )
 _UNIT_STOP = {
@@ -599,7 +599,7 @@ def _looks_like_a_count(body: str, s: int, e: int) -> bool:
     """``2018`` is a year; ``2000 troops`` and ``1900 km`` are counts."""
     after = body[e : e + 20]
     return bool(re.match(r"\s+(?!BC|AD|CE)[a-z]", after)) and not re.search(
-        r"\b(in|by|for|until|since|from|of|before|after|to|through|during|year|early|late|mid|summer|winter|spring|autumn)\s*$",
+        r"\b(the|in|by|for|until|since|from|of|before|after|to|through|during|year|early|late|mid|summer|winter|spring|autumn)\s*$",
         body[max(0, s - 12) : s],
         re.I,
     )
