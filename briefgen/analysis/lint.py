@@ -241,7 +241,10 @@ class _Linter:
             )
         for index, c in enumerate(self.brief.candidates):
             parsed = ""
-            if "date" in c.value:
+            if "date" in c.value and c.value["date"] is None:
+                readings = " or ".join(str(r) for r in c.value.get("readings", []))
+                parsed = f" = ? ({readings or c.value.get('note', 'unresolved')})"
+            elif "date" in c.value:
                 parsed = f" = {c.value['date']} ({c.value.get('precision', '?')})"
             elif "amount" in c.value:
                 parsed = f" = {c.value['amount']} {c.value.get('currency', '')}".rstrip()

@@ -59,7 +59,8 @@ def draft(
     folder = out if out.is_absolute() else config.root / out
     target = folder / f"{name}.yaml"
     if target.exists() and not force:
-        raise UsageError(f"{target} exists: edit it, or write it again with --force")
+        shown = target.relative_to(config.root) if target.is_relative_to(config.root) else target
+        raise UsageError(f"{shown} exists: edit it, or write it again with --force")
     inputs = find_inputs([config.inputs_dir]) if config.inputs_dir.is_dir() else []
     result = make_draft(
         parsed,

@@ -58,6 +58,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 # Order matters: the longest shapes first, so "6 December 2021" is one date, not three.
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")),
+    ("slash", re.compile(rf"(?<![\d/])(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)/(?P<y>{_YEAR})(?![\d/])")),
     ("dmy", re.compile(rf"\b(?P<d>{_DAY})\s+(?:of\s+)?(?P<mon>{_MONTH}),?\s+(?P<y>{_YEAR})\b")),
     ("mdy", re.compile(rf"\b(?P<mon>{_MONTH})\s+(?P<d>{_DAY}),?\s+(?P<y>{_YEAR})\b")),
     ("my", re.compile(rf"\b(?P<mon>{_MONTH})\s+(?:of\s+)?(?P<y>{_YEAR})\b")),
@@ -389,6 +390,21 @@ def _date_value(kind: str, m: re.Match[str], article: dt.date | None) -> dict[st
         if kind == "iso":
             d = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
             return {"date": d.isoformat(), "precision": "day"}
+        if kind == "slash":
+            # 03/04/2026 is 3 April in Europe and 4 March in the US: never guess between them.
+            a, b, year = int(g["a"]), int(g["b"]), int(g["y"])
+            readings = []
+            for day, month in ((a, b), (b, a)):
+                try:
+                    readings.append(dt.date(year, month, day).isoformat())
+                except ValueError:
+                    continue
+            readings = sorted(set(readings))
+            if len(readings) == 1:
+                return {"date": readings[0], "precision": "day"}
+            if not readings:
+                return None
+            return {"date": None, "precision": "day", "readings": readings, "note": "day and month order unclear"}
         if kind in ("dmy", "mdy"):
             d = dt.date(int(g["y"]), _month(g["mon"]), _day(g["d"]))
             return {"date": d.isoformat(), "precision": "day"}

@@ -246,3 +246,14 @@ def test_an_evidence_quote_is_a_few_words_not_a_passage(tmp_path: Path) -> None:
     path.write_text(EVIDENCE.replace("the accord 'runs to 2040' - both sides said", " ".join(["word"] * 40)))
     with pytest.raises(InputError, match=r"case.yaml:\d+:\d+: agreements\[0\].evidence\[0\].quote: a quote is a few"):
         load_brief(path)
+
+
+def test_a_drafts_unresolved_date_is_listed_with_its_readings(tmp_path: Path) -> None:
+    text = BASE.replace("  author: Desk\n", "  author: Desk\n  draft: true\n") + (
+        "candidates:\n"
+        "  - {kind: date, text: 03/04/2030, belongs: event, sentence: 2, paragraph: 1, start: 9, end: 19,\n"
+        "     value: {date: null, precision: day, readings: [2030-03-04, 2030-04-03]}}\n"
+    )
+    messages = [f.message for f in lint_text(tmp_path, text) if f.rule == "to-confirm"]
+    assert messages[0].startswith("a draft with 1 candidate(s) to confirm")
+    assert messages[1] == "date '03/04/2030' = ? (2030-03-04 or 2030-04-03) → event (sentence 2)"

@@ -113,3 +113,19 @@ def test_draft_does_not_overwrite_and_reports_bad_input_in_one_line(drafted: tup
     missing = run_cli("draft", "nope.txt", cwd=root)
     assert missing.returncode == 2 and "nope.txt: cannot read the article" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_help_lists_draft_without_importing_the_article_readers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.argv = ['briefgen', '--help']\n"
+        "from briefgen.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = {'trafilatura', 'yaml', 'briefgen.facts.extract', 'briefgen.facts.article'} & set(sys.modules)\n"
+        "print('HEAVY', heavy) if heavy else print('LIGHT')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert "draft" in result.stdout and result.stdout.strip().endswith("LIGHT"), result.stdout

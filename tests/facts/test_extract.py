@@ -57,7 +57,6 @@ def test_a_relative_date_without_the_article_date_is_left_for_the_analyst() -> N
         "About 2,000 troops took part.",  # a count, not the year 2000
         "It sent 2000 troops.",  # a count without a comma
         "The S-400 and the AK-203 were shown.",  # model numbers
-        "The vote was held on 03/04/2026.",  # day and month ambiguous: not guessed
         "Officials may 5 times revise it.",  # the verb, not the month
     ],
 )
@@ -132,3 +131,11 @@ def test_known_names_match_whole_words_and_aliases_once_per_entry() -> None:
         ("authority", "IEEPA", "ieepa", 1),
     ]
     assert names[1].belongs == "sanction_risk"
+
+
+def test_a_date_whose_day_and_month_order_is_unclear_is_not_guessed() -> None:
+    (date,) = found("The vote was held on 03/04/2026.", "date")
+    assert date.text == "03/04/2026" and date.value["date"] is None
+    assert date.value["readings"] == ["2026-03-04", "2026-04-03"]
+    (clear,) = found("The vote was held on 25/12/2026.", "date")
+    assert clear.value == {"date": "2026-12-25", "precision": "day"}
