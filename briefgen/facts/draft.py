@@ -139,9 +139,11 @@ def make_draft(
         item = candidate.as_dict()
         sentence = sentences[candidate.sentence]
         if candidate.kind == "sentence":
+            # Its opening words only: the offsets find the whole sentence in the saved text,
+            # and a draft full of whole sentences would be a copy of the publisher's article.
             words = candidate.text.split()
-            item["text"] = " ".join(words[:25]) + (" …" if len(words) > 25 else "")
             quote = " ".join(words[:QUOTE_WORDS])
+            item["text"] = quote + (" …" if len(words) > QUOTE_WORDS else "")
         else:
             quote = _quote(text, candidate, sentence.start, sentence.end)
         item["evidence"] = {

@@ -122,3 +122,9 @@ def test_plain_text_title_and_date_line(tmp_path: Path) -> None:
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read the article"):
         read_article(str(tmp_path / "nope.txt"))
+
+
+def test_a_saved_html_file_is_read_like_a_page(tmp_path: Path) -> None:
+    (tmp_path / "saved.html").write_text(PAGE, encoding="utf-8")
+    article = read_article(str(tmp_path / "saved.html"))
+    assert article.publisher == "Harbour Gazette" and "$96 million" in article.text and "alert" not in article.text
