@@ -132,3 +132,17 @@ def test_help_lists_draft_without_importing_the_article_readers(tmp_path: Path) 
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert "draft" in result.stdout and result.stdout.strip().endswith("LIGHT"), result.stdout
+
+
+def test_a_new_workspace_keeps_article_texts_out_of_version_control(tmp_path: Path) -> None:
+    import subprocess
+
+    from briefgen.workspace.scaffold import new_workspace
+
+    new_workspace(tmp_path / "desk")
+    root = tmp_path / "desk"
+    (root / "library" / "texts").mkdir(parents=True)
+    (root / "library" / "texts" / "a.txt").write_text("the publisher's words", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    ignored = subprocess.run(["git", "check-ignore", "library/texts/a.txt"], cwd=root, capture_output=True, text=True)
+    assert ignored.returncode == 0 and ignored.stdout.strip() == "library/texts/a.txt"
