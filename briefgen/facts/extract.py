@@ -90,6 +90,9 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("decade", re.compile(r"\b(?:the\s+)?(?P<y>(?:19|20)\d0)s\b")),
+    ("span", re.compile(rf"(?<![\w$€£₹.,/+-])(?P<y>{_YEAR})\s?[-–]\s?(?P<y2>{_YEAR})(?![\w%/-])")),
+    ("fiscal", re.compile(rf"(?<![\w$€£₹.,/+-])(?P<y>{_YEAR})[-–/](?P<y2>\d\d)\b(?![-–/]\d)")),
+    ("part", re.compile(rf"\b(?P<part>mid|early|late)-(?P<y>{_YEAR})\b")),
     ("year", re.compile(rf"(?<![\w$€£₹.,/+-])(?P<y>{_YEAR})(?![\w%/]|[.,]\d|-\d)")),
 ]
 
@@ -155,7 +158,7 @@ _SUFFIX_CURRENCY = {
 }
 _PREFIX = r"US\$|\$|€|£|₹|¥|₽|₩|Rs\.?|(?:USD|EUR|GBP|INR|JPY|CNY|RMB|RUB|KRW)(?=\s?\d)"
 _MONEY_PREFIX = re.compile(
-    rf"(?P<cur>{_PREFIX})\s?(?P<num>{_NUMBER})(?:\s?(?P<mag>{_MAG}))?",
+    rf"(?P<cur>{_PREFIX})\s?(?P<num>{_NUMBER})(?:\s?(?:-|–|to)\s?\$?(?P<high>{_NUMBER}))?(?:\s?(?P<mag>{_MAG}))?",
 )
 _MONEY_SUFFIX = re.compile(
     rf"\b(?P<num>{_NUMBER})(?:\s?(?P<mag>{_MAG}))?\s+"
@@ -471,6 +474,17 @@ def _date_value(kind: str, m: re.Match[str], article: dt.date | None) -> dict[st
             elif article.month - month > 6:
                 year += 1
             return {"date": f"{year:04d}-{month:02d}", "precision": "month", "relative": True}
+        if kind == "span":
+            if int(g["y2"]) <= int(g["y"]):
+                return None
+            return {"date": g["y"], "precision": "year", "end": g["y2"]}
+        if kind == "fiscal":
+            first = int(g["y"])
+            if int(g["y2"]) != (first + 1) % 100:
+                return None
+            return {"date": g["y"], "precision": "year", "note": f"a fiscal or season year, {m.group(0)}"}
+        if kind == "part":
+            return {"date": g["y"], "precision": "year", "part": g["part"]}
         if kind == "decade":
             return {"date": g["y"], "precision": "decade"}
         if kind == "year":
@@ -539,8 +553,10 @@ def extract(
                 mag = (m.group("mag") or "").lower()
                 if pattern is _MONEY_SUFFIX and not mag and code == "USD" and number < 1:
                     continue
-                amount = number * _MAGNITUDE.get(mag, Decimal(1))
-                value: dict[str, object] = {"amount": _plain(amount), "currency": code}
+                scale = _MAGNITUDE.get(mag, Decimal(1))
+                value: dict[str, object] = {"amount": _plain(number * scale), "currency": code}
+                if high := m.groupdict().get("high"):  # "$1.5-2 billion": the magnitude is both ends'
+                    value["up_to"] = _plain(_number(high) * scale)
                 if not mag:
                     value["magnitude"] = "none stated"
                 period = re.match(r"\s*(a year|annually|per year|per annum|a month|per month)\b", body[m.end() :])
@@ -555,7 +571,9 @@ def extract(
                     s, e = m.span("span")
                 elif kind == "month":
                     s = m.start("mon")
-                if body[s:e].endswith(".") and not re.search(r"\b[A-Z][a-z]{2,3}\.$", body[s:e]):
+                if body[s:e].endswith(".") and not re.search(
+                    r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.$", body[s:e]
+                ):
                     e -= 1  # the sentence's full stop, not an abbreviation's
                 if _overlaps(taken, s, e):
                     continue
@@ -614,6 +632,8 @@ def extract(
 def _looks_like_a_count(body: str, s: int, e: int) -> bool:
     """``2018`` is a year; ``2000 troops`` and ``1900 km`` are counts."""
     after = body[e : e + 20]
+    if (word := re.match(r"\s+([a-z]+)", after)) and word.group(1) in _UNIT_STOP:
+        return False  # "between 2019 and 2021": a count is followed by what it counts
     return bool(re.match(r"\s+(?!BC|AD|CE)[a-z]", after)) and not re.search(
         r"\b(the|in|by|for|until|since|from|of|before|after|to|through|during|year|early|late|mid|summer|winter|spring|autumn)\s*$",
         body[max(0, s - 12) : s],

@@ -139,3 +139,23 @@ def test_a_date_whose_day_and_month_order_is_unclear_is_not_guessed() -> None:
     assert date.value["readings"] == ["2026-03-04", "2026-04-03"]
     (clear,) = found("The vote was held on 25/12/2026.", "date")
     assert clear.value == {"date": "2026-12-25", "precision": "day"}
+
+
+@pytest.mark.parametrize(
+    ("text", "found_text", "value"),
+    [
+        ("Between 2019 and 2021, 3,000 troops left.", "2019", {"date": "2019", "precision": "year"}),
+        ("The 2019-2021 programme ended.", "2019-2021", {"date": "2019", "precision": "year", "end": "2021"}),
+        ("By mid-2025 deliveries end.", "mid-2025", {"date": "2025", "precision": "year", "part": "mid"}),
+        ("It was signed in May.", "May", {"date": "2026-05", "precision": "month", "relative": True}),
+        ("They met on Sept. 5 in Geneva.", "Sept. 5", {"date": "2026-09-05", "precision": "day", "relative": True}),
+    ],
+)
+def test_year_spans_parts_and_full_stops(text: str, found_text: str, value: dict[str, object]) -> None:
+    dates = {c.text: c.value for c in found(text, "date", dt.date(2026, 6, 10))}
+    assert dates[found_text] == value
+
+
+def test_a_range_of_money_shares_its_magnitude() -> None:
+    (money,) = found("It will cost $1.5-2 billion.", "money")
+    assert money.value == {"amount": "1500000000", "currency": "USD", "up_to": "2000000000"}
