@@ -150,19 +150,24 @@ _SUFFIX_CURRENCY = {
     "yuan": "CNY",
     "yen": "JPY",
     "won": "KRW",
-    "lira": "TRY",
     "usd": "USD",
     "eur": "EUR",
     "inr": "INR",
     "rub": "RUB",
 }
-_PREFIX = r"US\$|\$|€|£|₹|¥|₽|₩|Rs\.?|(?:USD|EUR|GBP|INR|JPY|CNY|RMB|RUB|KRW)(?=\s?\d)"
+#: ISO 4217 codes common in news; any of them before or after a number is money.
+_ISO = (
+    "USD|EUR|GBP|INR|JPY|CNY|RUB|KRW|TRY|CHF|NOK|SEK|DKK|PLN|CZK|HUF|RON|AUD|CAD|NZD|SGD|HKD|TWD|"
+    "BRL|MXN|ARS|ZAR|NGN|EGP|SAR|AED|QAR|ILS|IRR|PKR|BDT|IDR|MYR|THB|VND|PHP|UAH|KZT"
+)
+ISO_CODES = frozenset(_ISO.split("|"))
+_PREFIX = rf"US\$|\$|€|£|₹|¥|₽|₩|Rs\.?|(?:RMB|{_ISO})(?=\s?\d)"
 _MONEY_PREFIX = re.compile(
     rf"(?P<cur>{_PREFIX})\s?(?P<num>{_NUMBER})(?:\s?(?:-|–|to)\s?\$?(?P<high>{_NUMBER}))?(?:\s?(?P<mag>{_MAG}))?",
 )
 _MONEY_SUFFIX = re.compile(
     rf"\b(?P<num>{_NUMBER})(?:\s?(?P<mag>{_MAG}))?\s+"
-    r"(?P<cur>US dollars|dollars?|euros?|pounds|rupees?|roubles|rubles|yuan|yen|won|lira|USD|EUR|INR|RUB)\b",
+    rf"(?P<cur>US dollars|dollars?|euros?|pounds|rupees?|roubles|rubles|yuan|yen|won|lira|liras|{_ISO})\b",
 )
 _NUMBER_WORDS = {
     "two": 2,
@@ -547,14 +552,16 @@ def extract(
                     continue
                 cur = m.group("cur")
                 code = _PREFIX_CURRENCY.get(cur.lower()) or _SUFFIX_CURRENCY.get(cur.lower())
-                if code is None:
-                    continue
+                if code is None and cur.upper() in ISO_CODES:
+                    code = cur.upper()
                 number = _number(m.group("num"))
                 mag = (m.group("mag") or "").lower()
                 if pattern is _MONEY_SUFFIX and not mag and code == "USD" and number < 1:
                     continue
                 scale = _MAGNITUDE.get(mag, Decimal(1))
                 value: dict[str, object] = {"amount": _plain(number * scale), "currency": code}
+                if code is None:  # "lira" is several countries' currency: the analyst says whose
+                    value["note"] = f"currency unclear: {cur}"
                 if high := m.groupdict().get("high"):  # "$1.5-2 billion": the magnitude is both ends'
                     value["up_to"] = _plain(_number(high) * scale)
                 if not mag:
