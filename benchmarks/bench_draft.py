@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_draft.py
 
-The article is the five test articles run together (about 630 words) and repeated to just
-over 1,000 words. Medians of several runs; the machine is shared, so figures are noisy.
+The article is the test articles' paragraphs run together up to 1,000 words. Medians of
+several runs; the machine is shared, so figures are noisy.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ KNOWN = (
 
 
 def article() -> str:
-    parts = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
-    text = ""
-    while len(text.split()) < 1000:
-        text += "\n".join(parts)
-    return text
+    """The test articles' paragraphs, in turn, until there are 1,000 words."""
+    paragraphs = [line for p in sorted(ARTICLES.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()]
+    text: list[str] = []
+    while sum(len(p.split()) for p in text) < 1000:
+        text.append(paragraphs[len(text) % len(paragraphs)])
+    return "\n".join(text) + "\n"
 
 
 def median_time(run: object, times: int = 7) -> float:
