@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from briefgen.cli.app import reports_errors
+from briefgen.cli.app import reports_errors, stderr
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -43,10 +43,12 @@ def draft(
     """
     from briefgen.builds.write import atomic_write_many
     from briefgen.config import load_config
-    from briefgen.errors import UsageError
+    from briefgen.errors import InputError, UsageError
     from briefgen.facts.article import read_article
-    from briefgen.facts.draft import known_names_in, make_draft, slug
+    from briefgen.facts.draft import known_names_in, library_names, make_draft, slug
     from briefgen.facts.evidence import text_path
+    from briefgen.facts.extract import KnownName
+    from briefgen.facts.library import load_library, workspace_library
     from briefgen.facts.yamldoc import find_inputs
 
     config = load_config()
@@ -61,13 +63,23 @@ def draft(
     if target.exists() and not force:
         shown = target.relative_to(config.root) if target.is_relative_to(config.root) else target
         raise UsageError(f"{shown} exists: edit it, or write it again with --force")
+    # Names come from the fact library first (its ids are what a brief refers to), then from
+    # names the inputs spell out inline. A library with errors names nothing; `validate` says why.
+    known: list[KnownName] = []
+    try:
+        known += library_names(load_library(workspace_library(config.inputs_dir)))
+    except InputError:
+        stderr().print(
+            "[yellow]warning:[/] the fact library has errors (see `briefgen validate`); its names are not matched"
+        )
     inputs = find_inputs([config.inputs_dir]) if config.inputs_dir.is_dir() else []
+    known += known_names_in(inputs)
     result = make_draft(
         parsed,
         source_id=name,
         brief_id=f"draft-{name}",
         today=dt.date.today(),
-        known=known_names_in(inputs),
+        known=known,
         publisher=publisher,
     )
     text_file = text_path(config.root, name)

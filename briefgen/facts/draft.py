@@ -18,14 +18,38 @@ import yaml
 
 from briefgen.facts.article import Article
 from briefgen.facts.extract import Candidate, KnownName, NameMatcher, extract, split_sentences
+from briefgen.facts.library import Library
 
-__all__ = ["DraftResult", "known_names_in", "make_draft", "slug"]
+__all__ = ["DraftResult", "known_names_in", "library_names", "make_draft", "slug"]
 
 QUOTE_WORDS = 12
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "article"
+
+
+def library_names(library: Library) -> Iterator[KnownName]:
+    """Every name the fact library knows: actors by name and alias (and the countries they
+    belong to), authorities by short title, full instrument and acronym. Ids are the library's,
+    so a candidate names the entry a brief would refer to."""
+    countries: dict[str, None] = {}
+    for actor in library.actors.values():
+        names = [actor.name, *actor.aliases]
+        if short := re.sub(r"\s*\([^)]*\)", "", actor.name).strip():
+            names.append(short)  # "Office of Foreign Assets Control (US Treasury)" is written without its gloss
+        if actor.kind == "person" and len(surname := actor.name.split()[-1]) > 3:
+            names.append(surname)  # "President Putin": news names a person by surname after the first mention
+        yield KnownName(actor.id, "actor", tuple(dict.fromkeys(names)))
+        if actor.country:
+            countries.setdefault(actor.country)
+    for authority in library.authorities.values():
+        names = [authority.title, authority.instrument]
+        names.append(re.sub(r"\s*\([^)]*\)", "", authority.instrument).strip())
+        names += re.findall(r"\b[A-Z]{3,}\b", authority.title)  # "CAATSA section 231" is also "CAATSA"
+        yield KnownName(authority.id, "authority", tuple(dict.fromkeys(n for n in names if n)))
+    for country in countries:
+        yield KnownName(slug(country), "actor", (country,))
 
 
 def known_names_in(files: Iterable[Path]) -> Iterator[KnownName]:

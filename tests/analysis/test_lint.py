@@ -257,3 +257,18 @@ def test_a_drafts_unresolved_date_is_listed_with_its_readings(tmp_path: Path) ->
     messages = [f.message for f in lint_text(tmp_path, text) if f.rule == "to-confirm"]
     assert messages[0].startswith("a draft with 1 candidate(s) to confirm")
     assert messages[1] == "date '03/04/2030' = ? (2030-03-04 or 2030-04-03) → event (sentence 2)"
+
+
+def test_a_library_entry_no_brief_uses_is_a_note(tmp_path: Path) -> None:
+    from briefgen.builds.briefs import lint_library_usage
+    from briefgen.config import load_config
+
+    from ..conftest import SEED, make_workspace
+
+    workspace = make_workspace(tmp_path, SEED)  # the seed alone leaves the Turkey-only entries unused
+    before = {f.message for f in lint_library_usage(load_config(workspace))}
+    extra = workspace / "library" / "extra.yaml"
+    extra.write_text("actors:\n  - {id: nobody, name: No One, kind: person}\n", encoding="utf-8")
+    (note,) = [f for f in lint_library_usage(load_config(workspace)) if f.message not in before]
+    assert note.severity == "info" and note.line == 2 and note.file.endswith("extra.yaml")
+    assert note.message == "actors entry 'nobody' is used by no brief"

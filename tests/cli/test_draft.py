@@ -32,11 +32,25 @@ sanction_risk:
   sources: [gazette]
 """
 
+LIBRARY = """\
+actors:
+  - {id: kestrel, name: Kestrel Maritime (Port Lyra), kind: organisation, country: Port Lyra, aliases: [Kestrel]}
+  - {id: varna-navy, name: Navy of the Republic of Varna, kind: organisation, aliases: [Varna navy]}
+authorities:
+  - id: ieepa
+    title: IEEPA
+    instrument: International Emergency Economic Powers Act (50 U.S.C. 1701)
+    imposed_by: United States
+    legal_basis: Lets the President block property in an emergency.
+"""
+
 
 @pytest.fixture(scope="module")
 def drafted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     root = make_workspace(tmp_path_factory.mktemp("draft"))
     (root / "inputs" / "varna.yaml").write_text(KNOWN, encoding="utf-8")
+    (root / "library").mkdir()
+    (root / "library" / "facts.yaml").write_text(LIBRARY, encoding="utf-8")
     shutil.copy(ARTICLES / "sanctions.txt", root / "article.txt")
     result = run_cli("draft", "article.txt", "--publisher", "Harbour Gazette", cwd=root)
     return root, result
@@ -58,8 +72,11 @@ def test_draft_writes_a_valid_draft_and_keeps_the_text_in_the_workspace(drafted:
     by_text = {c["text"]: c for c in data["candidates"]}
     assert by_text["10 April 2026"]["value"] == {"date": "2026-04-10", "precision": "day"}
     assert by_text["$96 million"]["value"] == {"amount": "96000000", "currency": "USD"}
-    # Names the workspace's facts already use are found, with their ids.
-    assert by_text["Kestrel Maritime"]["kind"] == "actor" and by_text["Kestrel Maritime"]["value"]["mentions"] == 3
+    # Names the fact library knows are found by name or alias, with the library's ids ...
+    assert by_text["Kestrel Maritime"]["kind"] == "actor"
+    assert by_text["Kestrel Maritime"]["value"] == {"id": "kestrel", "mentions": 3}
+    assert by_text["Varna navy"]["value"]["id"] == "varna-navy"
+    # ... and so are names the inputs spell out inline.
     assert by_text["Treasury Department"]["kind"] == "authority"
     for candidate in data["candidates"]:
         found = " ".join(text[candidate["start"] : candidate["end"]].split())
