@@ -11,10 +11,11 @@ from briefgen.builds.briefs import build
 from briefgen.config import load_config
 from briefgen.errors import InputError
 
-from ..conftest import SEED
+from ..conftest import SEED, copy_library
 
 
 def test_a_draft_is_refused_then_built_with_draft_on_every_page(tmp_path: Path) -> None:
+    copy_library(tmp_path)  # the seed draws on the shipped fact library
     (tmp_path / "drafts").mkdir()
     draft = tmp_path / "drafts" / "seed-draft.yaml"
     text = SEED.read_text(encoding="utf-8")
