@@ -6,7 +6,7 @@ imports only Typer at the top; the library is imported inside the commands, so s
 
 from __future__ import annotations
 
-from briefgen.cli import analysis, build, deliver, draft, editions, library, schedule, workspace
+from briefgen.cli import analysis, build, deliver, draft, editions, library, schedule, state, worker, workspace
 from briefgen.cli.app import app, main
 
 __all__ = ["app", "main"]
@@ -25,4 +25,6 @@ app.command()(deliver.send)
 app.command()(deliver.deliveries)
 app.add_typer(editions.edition_app, name="edition")
 app.add_typer(schedule.schedule_app, name="schedule")
+app.add_typer(state.state_app, name="state")
+app.command()(worker.worker)
 app.command()(workspace.doctor)
