@@ -6,13 +6,14 @@ imports only Typer at the top; the library is imported inside the commands, so s
 
 from __future__ import annotations
 
-from briefgen.cli import analysis, build, deliver, editions, library, schedule, state, worker, workspace
+from briefgen.cli import analysis, build, deliver, draft, editions, library, schedule, state, worker, workspace
 from briefgen.cli.app import app, main
 
 __all__ = ["app", "main"]
 
 app.command()(build.build)
 app.command()(build.validate)
+app.command()(draft.draft)
 app.command()(analysis.lint)
 app.command()(analysis.assess)
 app.command()(build.schema)
