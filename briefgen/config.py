@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -252,6 +252,61 @@ class ScheduleSpec(_Section):
         return self
 
 
+class ReleaseOptions(_Section):
+    """Release markings: who may see what (variants by audience)."""
+
+    ladder: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]] = Field(
+        default_factory=lambda: ["public", "partners", "internal"],
+        min_length=1,
+        description="Release levels from the widest audience to the narrowest.",
+    )
+    groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="Stakeholder group to the release level it may see; a person gets the highest of their groups'.",
+    )
+    default: str | None = Field(
+        None, description="Level of a recipient in no listed group (default: the widest audience, the first rung)."
+    )
+    banners: dict[str, str] = Field(
+        default_factory=dict, description="Banner marking of each level's variant, e.g. public = 'PUBLIC RELEASE'."
+    )
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> ReleaseOptions:
+        for level in [*self.groups.values(), *([self.default] if self.default else []), *self.banners]:
+            if level not in self.ladder:
+                raise ValueError(f"release level {level!r} is not on the ladder ({', '.join(self.ladder)})")
+        return self
+
+    def level_of(self, groups: Sequence[str]) -> str:
+        """The release level a person in ``groups`` may see."""
+        levels = [self.groups[g] for g in groups if g in self.groups]
+        if not levels:
+            return self.default or self.ladder[0]
+        return max(levels, key=self.ladder.index)
+
+
+class Webhook(_Section):
+    """A Teams, Slack or plain-JSON webhook that receives each brief's summary and link."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable name; keys the ledger.")]
+    kind: Literal["teams", "slack", "json"] = Field("json", description="The receiver's message format.")
+    url_env: str | None = Field(None, description="Environment variable holding the URL (a secret).")
+    url_file: Path | None = Field(None, description="File holding the URL (a secret), if not in the environment.")
+    groups: list[str] = Field(
+        default_factory=list, description="Posted when a send reaches one of these groups (default: every send)."
+    )
+    release: str | None = Field(None, description="Release level of the channel's audience (default: the first).")
+    timeout: float = Field(10.0, gt=0, le=300, description="Seconds to wait for the receiver's answer.")
+    retries: int = Field(3, ge=0, le=10, description="Retries after a 429 or 5xx answer.")
+
+    @model_validator(mode="after")
+    def _has_url(self) -> Webhook:
+        if not self.url_env and not self.url_file:
+            raise ValueError(f"webhook {self.name!r} needs url_env or url_file (the URL is a secret)")
+        return self
+
+
 class Config(_Section):
     """Everything a build needs to know, with paths resolved against the workspace root."""
 
@@ -272,6 +327,11 @@ class Config(_Section):
 
     mail: MailOptions = Field(default_factory=MailOptions)
     stakeholders: list[Stakeholder] = Field(default_factory=list)
+    release: ReleaseOptions = Field(default_factory=ReleaseOptions)
+    webhooks: list[Webhook] = Field(default_factory=list)
+    archive_url: str | None = Field(
+        None, description="Public address of the archive site; webhook posts link to a brief there."
+    )
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.root / path

@@ -19,7 +19,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from briefgen.config import CONFIG_NAME, Config, Format, Stakeholder, load_config
+from briefgen.config import CONFIG_NAME, Config, Format, Stakeholder, check_address, load_config
 from briefgen.deliver.channel import DeliveryError, Envelope, Transport
 from briefgen.deliver.ledger import Claim, DeliveryKey, Entry, Ledger
 from briefgen.deliver.mail import MailSettings, mail_settings
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Delivery", "SendReport", "deliveries", "edition_brief", "send", "send_edition"]
 
 
-Outcome = Literal["sent", "failed", "uncertain", "delivered", "busy", "planned"]
+Outcome = Literal["sent", "failed", "uncertain", "delivered", "busy", "planned", "withheld", "tested"]
 
 
 @dataclass
@@ -57,6 +57,8 @@ class Delivery:
     size: int = 0
     attempts: int = 0
     message_id: str = ""
+    #: The release level of the variant sent (None: the brief carries no release markings).
+    variant: str | None = None
 
     @property
     def problem(self) -> bool:
@@ -97,6 +99,7 @@ def send(
     environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    test_to: str | None = None,
 ) -> SendReport:
     """Send each brief (ids or input files; default: every input) to its recipients.
 
@@ -106,6 +109,11 @@ def send(
     Without SMTP settings (or with ``outbox``) messages are written to ``output/outbox/``.
     A workspace whose ledger was lost refuses to send (:class:`~briefgen.state.store.StateError`)
     unless ``accept_lost_state``.
+
+    Recipients get the variant of each brief their release level allows (see
+    :mod:`briefgen.analysis.variants`); configured webhooks get its summary. ``test_to``: send
+    the message each variant's recipients would get to that one address instead, "TEST" in the
+    subject, recorded nowhere.
     """
     started = time.perf_counter()
     config = config or load_config()
@@ -113,14 +121,22 @@ def send(
     recipients = select_recipients(load_stakeholders(config), to)
     loaded = _select_briefs(config, briefs)
     notify = progress or (lambda _delivery: None)
-    policy = _Policy(resend, resend_changed, sleep)
-    with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
-        transport,
-        ledger,
-        report,
-    ):
+    test = check_address(test_to) if test_to else None
+    policy = _Policy(resend, resend_changed, sleep, test)
+    with _session(
+        config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state, test=test is not None
+    ) as (transport, ledger, report):
         for item in loaded:
             _send_brief(item, recipients, config, settings, transport, ledger, report, notify, policy)
+            if config.webhooks and test is None:
+                from briefgen.deliver.hooks import post_webhooks
+
+                for delivery in post_webhooks(
+                    item.brief, content_hash_of=_content_hash, recipients=recipients, config=config,
+                    environ=environ, ledger=ledger, dry_run=dry_run, resend=resend, sleep=sleep,
+                ):  # fmt: skip
+                    report.deliveries.append(delivery)
+                    notify(delivery)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -132,11 +148,19 @@ class _Policy:
     resend: bool
     resend_changed: bool
     sleep: Callable[[float], None]
+    #: Send one test message per variant to this address instead; record nothing.
+    test_to: str | None = None
 
 
 @contextmanager
 def _session(
-    config: Config, settings: MailSettings, *, outbox: bool, dry_run: bool, accept_lost_state: bool = False
+    config: Config,
+    settings: MailSettings,
+    *,
+    outbox: bool,
+    dry_run: bool,
+    accept_lost_state: bool = False,
+    test: bool = False,
 ) -> Iterator[tuple[Transport, Ledger | None, SendReport]]:
     """The transport (SMTP, or the outbox when none is configured), the ledger and the report
     for one run; the connection and the database are closed however the run ends. A real run
@@ -148,6 +172,12 @@ def _session(
         else SmtpTransport(settings.smtp, secrets=settings.secrets())
     )
     path = config.root / STATE_DB
+    if test:  # a test-send touches no ledger
+        try:
+            yield transport, None, SendReport(transport.channel, transport.destination, dry_run)
+        finally:
+            transport.close()
+        return
     try:
         ledger = Ledger.existing(path) if dry_run else Ledger(path, lease=settings.lease)
         if ledger is not None and not dry_run:
@@ -365,15 +395,50 @@ def _send_brief(
     notify: Progress,
     policy: _Policy,
 ) -> None:
+    from briefgen.analysis.variants import is_marked
     from briefgen.deliver.compose import attachment_name, content_hash
 
-    _send_document(
-        loaded.brief,
-        content_hash(loaded.brief),
-        attachment_name(loaded.brief),
-        lambda formats: _built(loaded, config, formats, report),
-        recipients, config, settings, transport, ledger, report, notify, policy,
-    )  # fmt: skip
+    if not is_marked(loaded.brief):
+        _send_document(
+            loaded.brief,
+            content_hash(loaded.brief),
+            attachment_name(loaded.brief),
+            lambda formats: _built(loaded, config, formats, report),
+            recipients, config, settings, transport, ledger, report, notify, policy,
+        )  # fmt: skip
+        return
+    from briefgen.analysis.variants import release_view
+    from briefgen.builds.variants import build_variant
+
+    options = config.release
+    by_level: dict[str, list[Stakeholder]] = {}
+    for person in recipients:
+        by_level.setdefault(options.level_of(person.groups), []).append(person)
+    for level in sorted(by_level, key=options.ladder.index):
+        people = by_level[level]
+        view = release_view(loaded.brief, level, options.ladder, options.banners).brief
+        if view is None:
+            for person in people:
+                detail = f"not releasable to {level} (the brief is marked {loaded.brief.brief.release})"
+                delivery = Delivery(loaded.brief.brief.id, person.email, person.name, person.format, "withheld", detail)
+                delivery.variant = level
+                report.deliveries.append(delivery)
+                notify(delivery)
+            continue
+
+        def outputs_for(formats: list[Format], view: Brief = view, level: str = level) -> dict[str, Path]:
+            return build_variant(view, level, config, formats)
+
+        _send_document(
+            view, content_hash(view), attachment_name(view), outputs_for,
+            people, config, settings, transport, ledger, report, notify, policy, variant=level,
+        )  # fmt: skip
+
+
+def _content_hash(brief: Brief) -> str:
+    from briefgen.deliver.compose import content_hash
+
+    return content_hash(brief)
 
 
 def _send_document(
@@ -389,6 +454,7 @@ def _send_document(
     report: SendReport,
     notify: Progress,
     policy: _Policy,
+    variant: str | None = None,
 ) -> None:
     """Send one document (a brief, or an edition seen as one) to each recipient, once."""
     from markupsafe import Markup
@@ -403,8 +469,14 @@ def _send_document(
         return DeliveryKey(brief_id, person.key, transport.channel)
 
     def record(delivery: Delivery) -> None:
+        delivery.variant = variant
         report.deliveries.append(delivery)
         notify(delivery)
+
+    if policy.test_to is not None:
+        if recipients and not report.dry_run:
+            record(_test_send(brief, pdf_name, outputs_for, recipients[0], policy.test_to, config, settings, transport))
+        return
 
     todo: list[Stakeholder] = []
     for person in recipients:
@@ -464,7 +536,7 @@ def _send_document(
             _not_sent(ledger, key(person), digest, transport, delivery, abort, settings)
         else:
             abort = _deliver_one(
-                ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy
+                ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy, variant
             )
         record(delivery)
 
@@ -523,6 +595,7 @@ def _deliver_one(
     settings: MailSettings,
     delivery: Delivery,
     policy: _Policy,
+    variant: str | None = None,
 ) -> DeliveryError | None:
     """Claim, send with retries, record. Returns the error if it must stop the batch."""
     from briefgen.deliver.compose import assemble
@@ -543,6 +616,8 @@ def _deliver_one(
     generation = claim.generation
 
     headers = {"X-Briefgen-Brief": f"{key.brief_id}; content={digest[:16]}"}
+    if variant is not None:
+        headers["X-Briefgen-Brief"] += f"; variant={variant}"
     if transport.channel == "outbox":
         headers["X-Unsent"] = "1"  # mail programs open it as a draft, ready to send
     message = assemble(
@@ -591,7 +666,62 @@ def _deliver_one(
                 ledger.failed(key, generation, detail)
             # A connection that cannot be made (or authenticated) will not work for the next one either.
             return exc if exc.fatal or exc.connecting else None
-        ledger.sent(key, generation, reply)
+        # The ledger's reply column says which variant went out (its version is the variant's hash).
+        ledger.sent(key, generation, f"variant {variant}: {reply}" if variant else reply)
         delivery.outcome, delivery.detail = "sent", reply
         return None
     return None  # pragma: no cover - the loop always returns
+
+
+def _test_send(
+    brief: Brief,
+    pdf_name: str,
+    outputs_for: Callable[[list[Format]], dict[str, Path]],
+    like: Stakeholder,
+    address: str,
+    config: Config,
+    settings: MailSettings,
+    transport: Transport,
+) -> Delivery:
+    """The message ``like`` would get, to ``address``, "TEST" in its subject, recorded nowhere
+    (a fresh random Message-ID, so it never collides with the real delivery's)."""
+    import uuid
+    from email import policy as email_policy
+
+    from briefgen.deliver.compose import Attachment, assemble, brief_article, render_content
+    from briefgen.render.environment import make_environment
+    from briefgen.render.theme import template_dirs
+
+    formats: list[Format] = []
+    if like.format in ("pdf", "both"):
+        formats.append("pdf")
+    if like.format in ("html", "both"):
+        formats.append("html")
+    outputs = outputs_for(formats)
+    pdf = Attachment(pdf_name, Path(outputs["pdf"]).read_bytes()) if "pdf" in outputs else None
+    article = brief_article(Path(outputs["html"]).read_text(encoding="utf-8")) if "html" in outputs else None
+    env = make_environment(template_dirs(config.templates_dir))
+    content = render_content(env, brief, like, attachment=pdf, article=article, sender=settings.sender)
+    content = type(content)(f"TEST: {content.subject}", content.text, content.html)
+    target = like.model_copy(update={"email": address})
+    domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "briefgen.invalid"
+    message = assemble(
+        content,
+        sender=settings.sender,
+        recipient=target,
+        reply_to=settings.reply_to,
+        message_id=f"<test-{uuid.uuid4().hex}@{domain}>",
+        date=dt.datetime.now(dt.UTC).astimezone(),
+        attachment=pdf,
+        headers={"X-Briefgen-Test": f"{brief.brief.id}; as sent to {like.key}"},
+    )
+    data = message.as_bytes(policy=email_policy.SMTP)
+    delivery = Delivery(brief.brief.id, address, like.name, like.format, "tested", subject=content.subject)
+    delivery.size = len(data)
+    try:
+        reply = transport.deliver(Envelope(parseaddr(settings.sender)[1], address, brief.brief.id), data, lambda: None)
+    except DeliveryError as exc:
+        delivery.outcome, delivery.detail = "failed", transport.scrub(exc.detail)
+        return delivery
+    delivery.detail = f"test, as {like.key} would get it; not recorded: {reply}"
+    return delivery

@@ -215,6 +215,9 @@ class Cited(Model):
 
     sources: list[SourceId] = Field(default_factory=list, description="Ids of the sources this rests on.")
     variants: list[Variant] = Field(default_factory=list, description="Values other sources give instead.")
+    release: Slug | None = Field(
+        None, description="Release marking: the narrowest audience allowed to see this, e.g. internal (default: all)."
+    )
 
 
 class Source(Model):
@@ -230,6 +233,9 @@ class Source(Model):
         "news", "government", "legislation", "official-statement", "think-tank", "academic", "dataset", "other"
     ] = "news"
     note: Markdown | None = None
+    release: Slug | None = Field(
+        None, description="Release marking: the narrowest audience allowed to see this, e.g. internal (default: all)."
+    )
 
 
 class BriefMeta(Model):
@@ -244,6 +250,9 @@ class BriefMeta(Model):
     language: LanguageTag = "en"
     keywords: list[Text] = Field(default_factory=list)
     summary: Markdown | None = Field(None, description="Bottom line up front, one short paragraph.")
+    release: Slug | None = Field(
+        None, description="Release marking of the whole brief: the narrowest audience allowed to see it (default: all)."
+    )
 
 
 class Participant(Model):
