@@ -229,6 +229,7 @@ def send_edition(
     config = config or load_config()
     settings = mail_settings(config, environ, outbox=outbox)
     recipients = select_recipients(load_stakeholders(config), to)
+    recipients, withheld = _cleared_for_edition(edition, recipients, config)
     brief = edition_brief(edition, config)
     snapshot = edition.snapshot_path
     digest = hashlib.sha256(snapshot.read_bytes() if snapshot and snapshot.is_file() else brief.brief.id.encode())
@@ -249,12 +250,39 @@ def send_edition(
         ledger,
         report,
     ):
+        for delivery in withheld:
+            report.deliveries.append(delivery)
+            (progress or (lambda _d: None))(delivery)
         _send_document(
             brief, digest.hexdigest(), attachment_name(brief), outputs_for,
             recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), policy,
         )  # fmt: skip
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _cleared_for_edition(
+    edition: EditionResult, recipients: Sequence[Stakeholder], config: Config
+) -> tuple[list[Stakeholder], list[Delivery]]:
+    """Editions are built whole, not per audience yet: one that holds release-marked material
+    goes only to those cleared for all of it; the rest are told why (never sent a leak)."""
+    from briefgen.analysis.variants import is_marked, release_view
+
+    marked = [b for b in edition.briefs if is_marked(b)]
+    if not marked:
+        return list(recipients), []
+    options = config.release
+    cleared, withheld = [], []
+    for person in recipients:
+        level = options.level_of(person.groups)
+        if all(release_view(b, level, options.ladder).withheld == 0 for b in marked):
+            cleared.append(person)
+            continue
+        delivery = Delivery(f"edition-{edition.id.lower()}", person.email, person.name, person.format, "withheld")
+        delivery.detail = f"the edition holds material not releasable to {level}; send them the briefs' variants"
+        delivery.variant = level
+        withheld.append(delivery)
+    return cleared, withheld
 
 
 def edition_brief(edition: EditionResult, config: Config) -> Brief:
@@ -475,7 +503,11 @@ def _send_document(
 
     if policy.test_to is not None:
         if recipients and not report.dry_run:
-            record(_test_send(brief, pdf_name, outputs_for, recipients[0], policy.test_to, config, settings, transport))
+            record(
+                _test_send(
+                    brief, pdf_name, outputs_for, recipients[0], policy.test_to, config, settings, transport, variant
+                )
+            )
         return
 
     todo: list[Stakeholder] = []
@@ -682,6 +714,7 @@ def _test_send(
     config: Config,
     settings: MailSettings,
     transport: Transport,
+    variant: str | None = None,
 ) -> Delivery:
     """The message ``like`` would get, to ``address``, "TEST" in its subject, recorded nowhere
     (a fresh random Message-ID, so it never collides with the real delivery's)."""
@@ -719,7 +752,9 @@ def _test_send(
     delivery = Delivery(brief.brief.id, address, like.name, like.format, "tested", subject=content.subject)
     delivery.size = len(data)
     try:
-        reply = transport.deliver(Envelope(parseaddr(settings.sender)[1], address, brief.brief.id), data, lambda: None)
+        # Its own document name, so the outbox keeps one test message per variant.
+        document = f"{brief.brief.id}.test-{variant or 'all'}"
+        reply = transport.deliver(Envelope(parseaddr(settings.sender)[1], address, document), data, lambda: None)
     except DeliveryError as exc:
         delivery.outcome, delivery.detail = "failed", transport.scrub(exc.detail)
         return delivery
