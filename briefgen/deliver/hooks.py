@@ -76,7 +76,7 @@ def post_webhooks(
         link = f"{config.archive_url.rstrip('/')}/{level}/{document.brief.id}.html" if config.archive_url else None
         data = encode(payload(hook.kind, summarise(document, link)))
         if dry_run or ledger is None:
-            delivery.outcome, delivery.detail = "planned", f"would post a {hook.kind} card"
+            delivery.outcome, delivery.subject = "planned", document.brief.title
             continue
         try:
             url = webhook_url(hook, config, environ)
