@@ -6,7 +6,7 @@ imports only Typer at the top; the library is imported inside the commands, so s
 
 from __future__ import annotations
 
-from briefgen.cli import analysis, build, deliver, editions, schedule, workspace
+from briefgen.cli import analysis, archive, build, deliver, editions, schedule, workspace
 from briefgen.cli.app import app, main
 
 __all__ = ["app", "main"]
@@ -21,6 +21,7 @@ app.command()(workspace.serve)
 app.add_typer(workspace.templates_app, name="templates")
 app.command()(deliver.send)
 app.command()(deliver.deliveries)
+app.command()(archive.archive)
 app.add_typer(editions.edition_app, name="edition")
 app.add_typer(schedule.schedule_app, name="schedule")
 app.command()(workspace.doctor)

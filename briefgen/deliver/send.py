@@ -59,6 +59,8 @@ class Delivery:
     message_id: str = ""
     #: The release level of the variant sent (None: the brief carries no release markings).
     variant: str | None = None
+    #: The bytes sent (kept for the archive), empty unless sent.
+    data: bytes = field(default=b"", repr=False)
 
     @property
     def problem(self) -> bool:
@@ -545,8 +547,7 @@ def _send_document(
     formats: list[Format] = []
     if any(p.format in ("pdf", "both") for p in todo):
         formats.append("pdf")
-    if any(p.format in ("html", "both") for p in todo):
-        formats.append("html")
+    formats.append("html")  # the archive keeps the HTML of everything sent, whoever read the PDF
     outputs = outputs_for(formats)
     pdf = Attachment(pdf_name, outputs["pdf"].read_bytes()) if "pdf" in outputs else None
     article = brief_article(outputs["html"].read_text(encoding="utf-8")) if "html" in outputs else None
@@ -561,6 +562,7 @@ def _send_document(
 
     assert ledger is not None
     abort: DeliveryError | None = None
+    done: list[Delivery] = []
     for person, content, attachment in contents:
         delivery = Delivery(brief_id, person.email, person.name, person.format, "failed", subject=content.subject)
         delivery.attachment = attachment.filename if attachment else None
@@ -571,6 +573,28 @@ def _send_document(
                 ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy, variant
             )
         record(delivery)
+        done.append(delivery)
+    _archive(config, brief, variant, transport.channel, done, outputs)
+
+
+def _archive(
+    config: Config, brief: Brief, variant: str | None, channel: str, done: list[Delivery], outputs: dict[str, Path]
+) -> None:
+    """Keep what each recipient got (the message, and the document's HTML and PDF) in the archive."""
+    sent = [d for d in done if d.outcome == "sent" and d.data]
+    if not sent:
+        return
+    from briefgen.deliver.archive import Archive
+
+    html = outputs["html"].read_bytes() if "html" in outputs else None
+    pdf = outputs["pdf"].read_bytes() if "pdf" in outputs else None
+    with Archive.of_workspace(config.root, STATE_DB) as archive:
+        for delivery in sent:
+            archive.keep(
+                document=brief.brief.id, title=brief.brief.title, day=brief.brief.date.isoformat(),
+                variant=variant or "all", recipient=delivery.recipient.lower(), channel=channel,
+                message=delivery.data, html=html, pdf=pdf,
+            )  # fmt: skip
 
 
 def _not_sent(
@@ -665,7 +689,7 @@ def _deliver_one(
     from email import policy as email_policy
 
     data = message.as_bytes(policy=email_policy.SMTP)
-    delivery.size, delivery.message_id = len(data), claim.message_id
+    delivery.size, delivery.message_id, delivery.data = len(data), claim.message_id, data
     envelope = Envelope(parseaddr(settings.sender)[1], person.email, key.brief_id)
 
     def ready() -> None:
