@@ -238,6 +238,14 @@ class ScheduleSpec(_Section):
         30.0, gt=0, le=3600, description="Seconds before retrying a failed run; doubles per attempt, with jitter."
     )
     retry_cap: float = Field(900.0, gt=0, le=86400, description="The longest wait between two attempts, seconds.")
+    require: list[Literal["fresh", "lint-errors", "lint-warnings", "pages"]] = Field(
+        default_factory=list,
+        description="Gates before sending: fresh (events or changes since the last edition), lint-errors "
+        "(no lint errors), lint-warnings (no findings at all), pages (every output built and non-empty).",
+    )
+    owners: list[str] = Field(
+        default_factory=list, description="Groups or addresses told, once, when a gate holds an edition back."
+    )
     retry_window: float | None = Field(
         None,
         gt=0,

@@ -46,6 +46,15 @@ def deliver_edition(
     built = build_edition(window, config)
     if built.skipped:
         return RunOutcome("skipped", f"no events in {window.human()} (editions.empty = 'skip')")
+    if spec.require:
+        from briefgen.schedule.gates import failed_gates, tell_owners
+
+        problems = failed_gates(config, spec, built)
+        if problems:
+            told = tell_owners(config, spec, built.id, problems)
+            owners = f"; {told} owner(s) told" if told else ""
+            # Not retried by itself: a gate needs a person (`schedule tick --force` after the fix).
+            return RunOutcome("failed", f"held, a gate failed: {'; '.join(problems)}{owners}", retryable=False)
     progress("sending")
     from briefgen.deliver.send import send_edition
 
