@@ -6,6 +6,7 @@ loading the configuration needs nothing of the stages that use it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -242,6 +243,9 @@ class ScheduleSpec(_Section):
         default_factory=list,
         description="Gates before sending: fresh (events or changes since the last edition), lint-errors "
         "(no lint errors), lint-warnings (no findings at all), pages (every output built and non-empty).",
+    )
+    not_before: dt.datetime | None = Field(
+        None, description="Embargo: the schedule sends nothing before this time (ISO 8601; without an offset, UTC)."
     )
     owners: list[str] = Field(
         default_factory=list, description="Groups or addresses told, once, when a gate holds an edition back."

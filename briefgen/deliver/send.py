@@ -129,6 +129,8 @@ def send(
         config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state, test=test is not None
     ) as (transport, ledger, report):
         for item in loaded:
+            if _embargoed([item.brief], item.brief.brief.id, recipients, report, notify):
+                continue
             _send_brief(item, recipients, config, settings, transport, ledger, report, notify, policy)
             if config.webhooks and test is None:
                 from briefgen.deliver.hooks import post_webhooks
@@ -255,12 +257,31 @@ def send_edition(
         for delivery in withheld:
             report.deliveries.append(delivery)
             (progress or (lambda _d: None))(delivery)
+        if _embargoed(edition.briefs, brief.brief.id, recipients, report, progress or (lambda _d: None)):
+            recipients = []
         _send_document(
             brief, digest.hexdigest(), attachment_name(brief), outputs_for,
             recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), policy,
         )  # fmt: skip
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _embargoed(
+    briefs: Sequence[Brief], document: str, recipients: Sequence[Stakeholder], report: SendReport, notify: Progress
+) -> bool:
+    """Whether an embargo holds ``document`` back; if so, every recipient is reported withheld."""
+    from briefgen.deliver.embargo import embargoed_until
+
+    until = embargoed_until(briefs)
+    if until is None:
+        return False
+    for person in recipients:
+        delivery = Delivery(document, person.email, person.name, person.format, "withheld")
+        delivery.detail = f"embargoed until {until.isoformat(timespec='minutes')}"
+        report.deliveries.append(delivery)
+        notify(delivery)
+    return True
 
 
 def _cleared_for_edition(

@@ -253,6 +253,11 @@ class BriefMeta(Model):
     release: Slug | None = Field(
         None, description="Release marking of the whole brief: the narrowest audience allowed to see it (default: all)."
     )
+    not_before: dt.datetime | None = Field(
+        None,
+        description="Embargo: nothing is sent before this time, whatever triggers it (ISO 8601; without an "
+        "offset, UTC).",
+    )
 
 
 class Participant(Model):

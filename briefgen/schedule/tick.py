@@ -46,6 +46,14 @@ def deliver_edition(
     built = build_edition(window, config)
     if built.skipped:
         return RunOutcome("skipped", f"no events in {window.human()} (editions.empty = 'skip')")
+    from briefgen.deliver.embargo import aware, embargoed_until
+
+    until = embargoed_until(built.briefs)
+    if spec.not_before is not None and aware(spec.not_before) > dt.datetime.now(dt.UTC):
+        until = max(until or aware(spec.not_before), aware(spec.not_before))
+    if until is not None:
+        # Retried with the usual back-off; after the embargo the next attempt sends.
+        return RunOutcome("failed", f"embargoed until {until.isoformat(timespec='minutes')}: nothing sent")
     if spec.require:
         from briefgen.schedule.gates import failed_gates, tell_owners
 

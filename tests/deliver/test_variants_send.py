@@ -113,3 +113,23 @@ def test_test_send_sends_one_message_per_variant_and_records_nothing(sent: Path)
     mail = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert str(mail["Subject"]).startswith("TEST: ") and mail["X-Briefgen-Test"]
     assert all(SECRET not in text for text in places(mail).values())  # a test-send leaks no more than the real one
+
+
+def test_an_embargo_holds_a_brief_back_whatever_triggers_it(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import yaml
+
+    from ..analysis.test_variants import marked_facts
+
+    root = make_workspace(tmp_path)
+    data = marked_facts()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    data["brief"]["not_before"] = later.isoformat()
+    (root / "inputs" / "embargoed.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (root / "stakeholders.yaml").write_text(STAKEHOLDERS, encoding="utf-8")
+    report = send(None, load_config(root), environ={})
+    assert {d.outcome for d in report.deliveries} == {"withheld"}
+    assert all(d.detail.startswith("embargoed until ") for d in report.deliveries)
+    assert not (root / "output" / "outbox").exists()
+    assert not (root / "output" / "variants").exists()  # not even built

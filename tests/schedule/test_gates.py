@@ -62,3 +62,14 @@ def test_a_stale_edition_is_held_and_the_owners_are_told_once(tmp_path: Path) ->
         assert any("a gate failed" in (r.detail or "") for r in store.runs("weekly"))
     status = run_cli("schedule", "status", cwd=tmp_path)
     assert "a gate failed: fresh" in status.stdout
+
+
+def test_a_schedule_embargo_sends_nothing_before_its_time(tmp_path: Path) -> None:
+    (tmp_path / "inputs").mkdir()
+    text = CONFIG.replace('require = ["fresh", "pages"]', 'not_before = "2099-01-01T09:00:00+00:00"')
+    (tmp_path / "briefgen.toml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path)
+    (action,) = tick(config, dt.datetime(2021, 12, 13, 7, 0, 30, tzinfo=ZoneInfo("UTC"))).actions
+    assert action.outcome is not None and action.outcome.status == "failed"
+    assert action.outcome.detail == "embargoed until 2099-01-01T09:00+00:00: nothing sent"
+    assert not (tmp_path / "output" / "outbox").exists()
