@@ -247,6 +247,19 @@ class ScheduleSpec(_Section):
     not_before: dt.datetime | None = Field(
         None, description="Embargo: the schedule sends nothing before this time (ISO 8601; without an offset, UTC)."
     )
+    approval: bool = Field(
+        False, description="Send each edition to the approvers first; stakeholders get it once approved."
+    )
+    approvers: list[str] = Field(
+        default_factory=lambda: ["approvers"], description="Groups or addresses asked to approve (`briefgen approve`)."
+    )
+    approval_deadline_hours: float | None = Field(
+        None, gt=0, description="Hours after the request when on_deadline applies (default: no deadline)."
+    )
+    on_deadline: Literal["hold", "send", "skip"] = Field(
+        "hold",
+        description="No approval by the deadline: keep holding, send anyway (noted in the run), or skip the week.",
+    )
     owners: list[str] = Field(
         default_factory=list, description="Groups or addresses told, once, when a gate holds an edition back."
     )

@@ -154,6 +154,8 @@ class _Policy:
     sleep: Callable[[float], None]
     #: Send one test message per variant to this address instead; record nothing.
     test_to: str | None = None
+    #: What the test message's subject starts with.
+    test_label: str = "TEST"
 
 
 @contextmanager
@@ -218,6 +220,8 @@ def send_edition(
     environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    test_to: Sequence[str] = (),
+    test_label: str = "TEST",
 ) -> SendReport:
     """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
 
@@ -248,6 +252,18 @@ def send_edition(
             report.built.append(edition.id)
         return {f: outputs[f] for f in formats}
 
+    if test_to:
+        # One message per address, as the first recipient would get it, recorded nowhere.
+        like = recipients[:1] or [Stakeholder.ad_hoc(test_to[0])]
+        with _session(config, settings, outbox=outbox, dry_run=dry_run, test=True) as (transport, _none, report):
+            for address in test_to:
+                policy = _Policy(resend, resend_changed, sleep, check_address(address), test_label)
+                _send_document(
+                    brief, digest.hexdigest(), attachment_name(brief), outputs_for,
+                    like, config, settings, transport, None, report, progress or (lambda _d: None), policy,
+                )  # fmt: skip
+        report.seconds = time.perf_counter() - started
+        return report
     policy = _Policy(resend, resend_changed, sleep)
     with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
         transport,
@@ -528,7 +544,16 @@ def _send_document(
         if recipients and not report.dry_run:
             record(
                 _test_send(
-                    brief, pdf_name, outputs_for, recipients[0], policy.test_to, config, settings, transport, variant
+                    brief,
+                    pdf_name,
+                    outputs_for,
+                    recipients[0],
+                    policy.test_to,
+                    config,
+                    settings,
+                    transport,
+                    variant,
+                    policy.test_label,
                 )
             )
         return
@@ -760,6 +785,7 @@ def _test_send(
     settings: MailSettings,
     transport: Transport,
     variant: str | None = None,
+    label: str = "TEST",
 ) -> Delivery:
     """The message ``like`` would get, to ``address``, "TEST" in its subject, recorded nowhere
     (a fresh random Message-ID, so it never collides with the real delivery's)."""
@@ -780,7 +806,7 @@ def _test_send(
     article = brief_article(Path(outputs["html"]).read_text(encoding="utf-8")) if "html" in outputs else None
     env = make_environment(template_dirs(config.templates_dir))
     content = render_content(env, brief, like, attachment=pdf, article=article, sender=settings.sender)
-    content = type(content)(f"TEST: {content.subject}", content.text, content.html)
+    content = type(content)(f"{label}: {content.subject}", content.text, content.html)
     target = like.model_copy(update={"email": address})
     domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "briefgen.invalid"
     message = assemble(

@@ -63,6 +63,13 @@ def deliver_edition(
             owners = f"; {told} owner(s) told" if told else ""
             # Not retried by itself: a gate needs a person (`schedule tick --force` after the fix).
             return RunOutcome("failed", f"held, a gate failed: {'; '.join(problems)}{owners}", retryable=False)
+    note = ""
+    if spec.approval:
+        from briefgen.schedule.approval import await_approval
+
+        waiting, note = await_approval(config, spec, built)
+        if waiting is not None:
+            return waiting
     progress("sending")
     from briefgen.deliver.send import send_edition
 
@@ -76,8 +83,8 @@ def deliver_edition(
         retryable = any(d.outcome == "failed" for d in report.problems)
         return RunOutcome("failed", f"sent to {served} of {total}; not delivered: {names}", served, total, retryable)
     if before:
-        return RunOutcome("sent", f"{now} sent now, {before} already had it, via {report.channel}", served, total)
-    return RunOutcome("sent", f"sent to {served} of {total} via {report.channel}", served, total)
+        return RunOutcome("sent", f"{now} sent now, {before} already had it, via {report.channel}{note}", served, total)
+    return RunOutcome("sent", f"sent to {served} of {total} via {report.channel}{note}", served, total)
 
 
 Action = Literal["ran", "would-run", "missed", "gave-up", "done", "busy", "waiting", "given-up"]
