@@ -278,6 +278,7 @@ def send_edition(
         _send_document(
             brief, digest.hexdigest(), attachment_name(brief), outputs_for,
             recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), policy,
+            variant=_edition_level(edition, config),
         )  # fmt: skip
     report.seconds = time.perf_counter() - started
     return report
@@ -298,6 +299,22 @@ def _embargoed(
         report.deliveries.append(delivery)
         notify(delivery)
     return True
+
+
+def _edition_level(edition: EditionResult, config: Config) -> str | None:
+    """The narrowest marking in an edition (its audience must be cleared for it), or None if unmarked."""
+    from briefgen.analysis.variants import is_marked
+
+    ladder = config.release.ladder
+    levels: list[str] = []
+    for brief in edition.briefs:
+        if is_marked(brief):
+            marks = [brief.brief.release, *(s.release for s in brief.sources), *(i.release for _l, i in brief.cited())]
+            levels += [m for m in marks if m]
+    if not levels:
+        return None
+    top = max(levels, key=lambda m: ladder.index(m) if m in ladder else len(ladder))
+    return top if top in ladder else ladder[-1]  # a marking off the ladder counts as the narrowest
 
 
 def _cleared_for_edition(
