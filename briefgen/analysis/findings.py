@@ -22,6 +22,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "model-disagrees": ("warning", "the stated assessment and the risk model differ by more than one band"),
     "model-evidence": ("error", "evidence names a risk-model factor or level that does not exist or conflicts"),
     "uncited-source": ("info", "a listed source is cited nowhere"),
+    "unused-entry": ("info", "a fact-library entry no brief uses"),
 }
 
 

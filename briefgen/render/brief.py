@@ -20,7 +20,7 @@ from briefgen.analysis.estimative import (
     parse_likelihood,
     terms_in,
 )
-from briefgen.facts.schema import Brief, Cited, Source
+from briefgen.facts.schema import Brief, Cited, PartialDate, Source, field_is_date
 from briefgen.render import charts
 from briefgen.render.environment import render_template
 from briefgen.render.formatting import format_money
@@ -38,6 +38,16 @@ class Reference:
     @property
     def anchor(self) -> str:
         return f"src-{self.number}"
+
+
+def variant_value(statement: Cited, field: str, value: str) -> str:
+    """A variant's value as the brief prints that field: a date as a date (``Dec 2030``)."""
+    if field_is_date(type(statement), field):
+        try:
+            return PartialDate.parse(value).human()
+        except ValueError:
+            return value
+    return value
 
 
 def source_key(source: Source) -> str:
@@ -102,7 +112,7 @@ class Citations:
         notes = Markup("; ").join(
             Markup("{refs} gives {field} {value}").format(
                 field=escape(v.field.replace(".", " ").replace("_", " ")),
-                value=escape(v.value),
+                value=escape(variant_value(statement, v.field, v.value)),
                 refs=self.links(v.sources, brief_index),
             )
             for v in statement.variants

@@ -201,3 +201,18 @@ def test_build_strict_refuses_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "output").exists()
     relaxed = run_cli("build", "-f", "html", "-q", cwd=tmp_path)
     assert relaxed.returncode == 0 and "hedge-word" in relaxed.stderr
+
+
+def test_a_library_entry_no_brief_uses_is_a_note(tmp_path: Path) -> None:
+    from briefgen.builds.briefs import lint_library_usage
+    from briefgen.config import load_config
+
+    from ..conftest import SEED, make_workspace
+
+    workspace = make_workspace(tmp_path, SEED)  # the seed alone leaves the Turkey-only entries unused
+    before = {f.message for f in lint_library_usage(load_config(workspace))}
+    extra = workspace / "library" / "extra.yaml"
+    extra.write_text("actors:\n  - {id: nobody, name: No One, kind: person}\n", encoding="utf-8")
+    (note,) = [f for f in lint_library_usage(load_config(workspace)) if f.message not in before]
+    assert note.severity == "info" and note.line == 2 and note.file.endswith("extra.yaml")
+    assert note.message == "actors entry 'nobody' is used by no brief"
