@@ -11,7 +11,7 @@ from briefgen.analysis.variants import WITHHELD_RISK, release_view
 from briefgen.facts.load import load_brief
 from briefgen.facts.schema import Brief
 
-from ..conftest import SEED
+from ..conftest import SEED, copy_library
 
 LADDER = ["public", "partners", "internal"]
 SECRET = "ZEBRA-CANARY"
@@ -53,13 +53,16 @@ def marked_facts() -> dict[str, Any]:
 
 
 def write_marked(folder: Path) -> Path:
+    """The marked brief in ``folder`` (a workspace's inputs), the fact library beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy_library(folder.parent)
     path = folder / SEED.name
     path.write_text(yaml.safe_dump(marked_facts(), allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
 def marked_brief(tmp_path: Path) -> Brief:
-    return load_brief(write_marked(tmp_path)).brief
+    return load_brief(write_marked(tmp_path / "inputs")).brief
 
 
 def test_public_variant_holds_nothing_marked_above_it(tmp_path: Path) -> None:
@@ -87,7 +90,9 @@ def test_partners_see_their_item_and_internal_sees_everything(tmp_path: Path) ->
 def test_a_statement_resting_only_on_withheld_sources_is_left_out(tmp_path: Path) -> None:
     data = marked_facts()
     data["key_judgments"][-1].pop("release")  # unmarked, but its only source is internal
-    path = tmp_path / "b.yaml"
+    copy_library(tmp_path)
+    (tmp_path / "inputs").mkdir(exist_ok=True)
+    path = tmp_path / "inputs" / "b.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     view = release_view(load_brief(path).brief, "public", LADDER).brief
     assert view is not None and SECRET not in view.model_dump_json()
@@ -96,7 +101,9 @@ def test_a_statement_resting_only_on_withheld_sources_is_left_out(tmp_path: Path
 def test_an_unknown_marking_withholds_and_an_unmarked_brief_is_untouched(tmp_path: Path) -> None:
     data = marked_facts()
     data["context"][-1]["release"] = "partner"  # a typo: not on the ladder
-    path = tmp_path / "b.yaml"
+    copy_library(tmp_path)
+    (tmp_path / "inputs").mkdir(exist_ok=True)
+    path = tmp_path / "inputs" / "b.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     view = release_view(load_brief(path).brief, "partners", LADDER).brief
     assert view is not None and PARTNER not in view.model_dump_json()
@@ -108,6 +115,8 @@ def test_an_unknown_marking_withholds_and_an_unmarked_brief_is_untouched(tmp_pat
 def test_a_brief_marked_as_a_whole_goes_to_nobody_below(tmp_path: Path) -> None:
     data = marked_facts()
     data["brief"]["release"] = "partners"
-    path = tmp_path / "b.yaml"
+    copy_library(tmp_path)
+    (tmp_path / "inputs").mkdir(exist_ok=True)
+    path = tmp_path / "inputs" / "b.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     assert release_view(load_brief(path).brief, "public", LADDER).brief is None

@@ -17,7 +17,7 @@ from briefgen import load_config
 from briefgen.deliver.send import send
 
 from ..analysis.test_variants import PARTNER, SECRET, write_marked
-from ..conftest import make_workspace
+from ..conftest import copy_library, make_workspace
 
 SEED_ID = "india-russia-summit-2021-12"
 CONFIG = """
@@ -126,6 +126,7 @@ def test_an_embargo_holds_a_brief_back_whatever_triggers_it(tmp_path: Path) -> N
     data = marked_facts()
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
     data["brief"]["not_before"] = later.isoformat()
+    copy_library(root)
     (root / "inputs" / "embargoed.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     (root / "stakeholders.yaml").write_text(STAKEHOLDERS, encoding="utf-8")
     report = send(None, load_config(root), environ={})
