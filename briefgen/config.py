@@ -311,6 +311,12 @@ class ReleaseOptions(_Section):
         return max(levels, key=self.ladder.index)
 
 
+class ArchiveOptions(_Section):
+    url: str | None = Field(
+        None, description="Public address of the archive site (briefgen archive); webhook posts link there."
+    )
+
+
 class Webhook(_Section):
     """A Teams, Slack or plain-JSON webhook that receives each brief's summary and link."""
 
@@ -354,9 +360,7 @@ class Config(_Section):
     stakeholders: list[Stakeholder] = Field(default_factory=list)
     release: ReleaseOptions = Field(default_factory=ReleaseOptions)
     webhooks: list[Webhook] = Field(default_factory=list)
-    archive_url: str | None = Field(
-        None, description="Public address of the archive site; webhook posts link to a brief there."
-    )
+    archive: ArchiveOptions = Field(default_factory=ArchiveOptions)
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.root / path

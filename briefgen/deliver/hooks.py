@@ -73,7 +73,7 @@ def post_webhooks(
             delivery.outcome, delivery.detail = "withheld", f"not releasable to {level}"
             continue
         document = view.brief
-        link = f"{config.archive_url.rstrip('/')}/{level}/{document.brief.id}.html" if config.archive_url else None
+        link = f"{config.archive.url.rstrip('/')}/{level}/{document.brief.id}.html" if config.archive.url else None
         data = encode(payload(hook.kind, summarise(document, link)))
         if dry_run or ledger is None:
             delivery.outcome, delivery.subject = "planned", document.brief.title

@@ -154,7 +154,7 @@ def build_site(config: Config, out: Path | None = None, levels: Sequence[str] = 
                 f'<script type="application/json" id="index">{data}</script><script>{_SEARCH}</script>'
             )
             (folder / "index.html").write_text(_page(f"Archive: {variant}", body), encoding="utf-8")
-            base = f"{config.archive_url.rstrip('/')}/{variant}/" if config.archive_url else ""
+            base = f"{config.archive.url.rstrip('/')}/{variant}/" if config.archive.url else ""
             (folder / "feed.xml").write_text(_atom(variant, mine, base), encoding="utf-8")
         links = "".join(
             f'<li><a href="{v}/index.html">{html.escape(v)}</a> '
