@@ -10,16 +10,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.state.store import StateStore, connect_state
+from briefgen.state.migrations import Feature, migrate
+from briefgen.state.store import StateStore, open_state
+from briefgen.state.url import StateURL, location
 
-__all__ = ["Approval", "Approvals", "Request"]
+__all__ = ["FEATURE", "Approval", "Approvals", "Request"]
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS approval_requests (
         document     TEXT NOT NULL,
         content_hash TEXT NOT NULL,
         approvers    TEXT NOT NULL,
-        requested_at REAL NOT NULL,
+        requested_at DOUBLE PRECISION NOT NULL,
         PRIMARY KEY (document, content_hash)
     )""",
     """CREATE TABLE IF NOT EXISTS approvals (
@@ -27,10 +29,14 @@ SCHEMA = [
         content_hash TEXT NOT NULL,
         approver     TEXT NOT NULL,
         comment      TEXT,
-        approved_at  REAL NOT NULL,
+        approved_at  DOUBLE PRECISION NOT NULL,
         PRIMARY KEY (document, content_hash, approver)
     )""",
 ]
+
+
+#: The approvals' tables, for ``briefgen state migrate|check|copy`` on a shared database.
+FEATURE = Feature("approvals", versions=[SCHEMA], tables=["approval_requests", "approvals"])
 
 
 @dataclass(frozen=True)
@@ -51,17 +57,27 @@ class Approval:
 
 
 class Approvals(StateStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, url: StateURL | None = None) -> None:
+        self.url = location(path, url)
         self.path = path
+        self.remote = self.url.display() if self.url.postgres else None
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = connect_state(path)
-        with self._write() as db:
-            for statement in SCHEMA:
-                db.execute(statement)
+        self._db = open_state(path, self.url.dsn, self.url.secrets(), self.where)
+        try:
+            if self.postgres:
+                migrate(self._db, FEATURE, self.where)
+            else:
+                with self._write() as db:
+                    for statement in SCHEMA:
+                        db.execute(statement)
+        except BaseException:
+            self._db.close()
+            raise
 
     def request(self, document: str, content_hash: str, approvers: str) -> tuple[Request, bool]:
         """The request for this exact content, and whether it is new (the approvers are to be asked)."""
         with self._write() as db:
+            self._lock("approval", document, content_hash)
             row = db.execute(
                 "SELECT * FROM approval_requests WHERE document = ? AND content_hash = ?", (document, content_hash)
             ).fetchone()

@@ -14,27 +14,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.state.store import StateStore, connect_state
+from briefgen.state.migrations import Feature, migrate
+from briefgen.state.store import StateStore, open_state
+from briefgen.state.url import StateURL, location
 
-__all__ = ["ARCHIVE_DIR", "Archive", "Kept"]
+__all__ = ["ARCHIVE_DIR", "FEATURE", "Archive", "Kept"]
 
 ARCHIVE_DIR = Path(".briefgen") / "archive"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS archive (
-    document     TEXT NOT NULL,
-    title        TEXT NOT NULL,
-    day          TEXT NOT NULL,
-    variant      TEXT NOT NULL,
-    recipient    TEXT NOT NULL,
-    channel      TEXT NOT NULL,
-    message      TEXT NOT NULL,
-    html         TEXT,
-    pdf          TEXT,
-    delivered_at REAL NOT NULL,
-    PRIMARY KEY (document, variant, recipient, channel, message)
-);
-"""
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS archive (document TEXT NOT NULL, title TEXT NOT NULL, day TEXT NOT NULL,"
+    " variant TEXT NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL, message TEXT NOT NULL, html TEXT,"
+    " pdf TEXT, delivered_at DOUBLE PRECISION NOT NULL,"
+    " PRIMARY KEY (document, variant, recipient, channel, message))"
+)
+
+#: The archive's table, for ``briefgen state migrate|check|copy`` on a shared database.
+FEATURE = Feature("archive", versions=[[SCHEMA]], tables=["archive"])
 
 
 @dataclass(frozen=True)
@@ -56,17 +52,27 @@ class Kept:
 class Archive(StateStore):
     """The archive's record (in the state database) and its object folder."""
 
-    def __init__(self, db_path: Path, objects: Path) -> None:
+    def __init__(self, db_path: Path, objects: Path | None = None, *, url: StateURL | None = None) -> None:
+        self.url = location(db_path, url)
         self.path = db_path
-        self.objects = objects
+        self.objects = objects or db_path.parent / "archive"
+        self.remote = self.url.display() if self.url.postgres else None
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = connect_state(db_path)
-        with self._write() as db:
-            db.execute(SCHEMA)
+        self._db = open_state(db_path, self.url.dsn, self.url.secrets(), self.where)
+        try:
+            if self.postgres:
+                migrate(self._db, FEATURE, self.where)
+            else:
+                with self._write() as db:
+                    db.execute(SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
-    def of_workspace(cls, root: Path, state_db: Path) -> Archive:
-        return cls(root / state_db, root / ARCHIVE_DIR)
+    def of_workspace(cls, root: Path, url: StateURL) -> Archive:
+        """The workspace's archive: the record where its state lives, the objects in the workspace."""
+        return cls(url.path, root / ARCHIVE_DIR, url=url)
 
     def object_path(self, digest: str) -> Path:
         return self.objects / digest[:2] / digest
@@ -109,7 +115,7 @@ class Archive(StateStore):
         )  # fmt: skip
         with self._write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO archive VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO archive VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (kept.document, kept.title, kept.day, kept.variant, kept.recipient, kept.channel,
                  kept.message, kept.html, kept.pdf, kept.delivered_at),
             )  # fmt: skip

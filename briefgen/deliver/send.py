@@ -28,7 +28,7 @@ from briefgen.deliver.smtp import SmtpTransport
 from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
 from briefgen.errors import InputError, Problem
 from briefgen.state.claims import ClaimLost
-from briefgen.state.store import STATE_DB
+from briefgen.state.url import parse_url
 
 if TYPE_CHECKING:
     from briefgen.builds.editions import EditionResult
@@ -177,7 +177,8 @@ def _session(
         if outbox or settings.smtp is None
         else SmtpTransport(settings.smtp, secrets=settings.secrets())
     )
-    path = config.root / STATE_DB
+    where = parse_url(config.state.url, config.root)
+    path = where.path
     if test:  # a test-send touches no ledger
         try:
             yield transport, None, SendReport(transport.channel, transport.destination, dry_run)
@@ -185,7 +186,7 @@ def _session(
             transport.close()
         return
     try:
-        ledger = Ledger.existing(path) if dry_run else Ledger(path, lease=settings.lease)
+        ledger = Ledger.existing(path, where) if dry_run else Ledger(path, lease=settings.lease, url=where)
         if ledger is not None and not dry_run:
             try:
                 ledger.check_continuity(accept_lost=accept_lost_state)
@@ -383,7 +384,8 @@ def deliveries(brief: str | Path | None = None, config: Config | None = None) ->
     if brief is not None:
         path = Path(brief)
         brief_id = _select_briefs(config, [path])[0].brief.brief.id if path.suffix in {".yaml", ".yml"} else str(brief)
-    ledger = Ledger.existing(config.root / STATE_DB)
+    where = parse_url(config.state.url, config.root)
+    ledger = Ledger.existing(where.path, where)
     if ledger is None:
         return []
     with ledger:
@@ -651,7 +653,7 @@ def _archive(
 
     html = outputs["html"].read_bytes() if "html" in outputs else None
     pdf = outputs["pdf"].read_bytes() if "pdf" in outputs else None
-    with Archive.of_workspace(config.root, STATE_DB) as archive:
+    with Archive.of_workspace(config.root, parse_url(config.state.url, config.root)) as archive:
         for delivery in sent:
             archive.keep(
                 document=brief.brief.id, title=brief.brief.title, day=brief.brief.date.isoformat(),

@@ -38,13 +38,14 @@ def await_approval(config: Config, spec: ScheduleSpec, edition: EditionResult) -
     from briefgen.deliver.approvals import Approvals
     from briefgen.deliver.send import send_edition
     from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
-    from briefgen.state.store import STATE_DB
+    from briefgen.schedule.runs import state_url
 
     document = f"edition-{edition.id.lower()}"
     digest = edition_digest(edition)
     approvers = select_recipients(load_stakeholders(config), spec.approvers)
     names = ", ".join(p.email for p in approvers)
-    with Approvals(config.root / STATE_DB) as store:
+    where = state_url(config)
+    with Approvals(where.path, url=where) as store:
         given = store.approvals(document, digest)
         if given:
             who = ", ".join(f"{a.approver} at {_when(a.approved_at)}" for a in given)
@@ -77,13 +78,13 @@ def approve(config: Config, ident: str, approver: str, comment: str | None = Non
     Returns (document, content hash)."""
     from briefgen.deliver.approvals import Approvals
     from briefgen.errors import InputError, Problem
-    from briefgen.state.store import STATE_DB
+    from briefgen.schedule.runs import state_url
 
     document = ident if ident.startswith("edition-") or "-w" not in ident.lower() else f"edition-{ident.lower()}"
-    path = config.root / STATE_DB
+    where = state_url(config)
     request = None
-    if path.is_file():
-        with Approvals(path) as store:
+    if where.postgres or where.path.is_file():
+        with Approvals(where.path, url=where) as store:
             request = store.latest_request(document)
             if request is not None:
                 store.approve(document, request.content_hash, approver, comment)

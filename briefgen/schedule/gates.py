@@ -68,7 +68,7 @@ def tell_owners(
     from briefgen.deliver.outbox import Outbox
     from briefgen.deliver.smtp import SmtpTransport
     from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
-    from briefgen.state.store import STATE_DB
+    from briefgen.schedule.runs import state_url
 
     if not spec.owners:
         return 0
@@ -86,7 +86,8 @@ def tell_owners(
 
     told = 0
     try:
-        with Ledger(config.root / STATE_DB, lease=settings.lease) as ledger:
+        where = state_url(config)
+        with Ledger(where.path, lease=settings.lease, url=where) as ledger:
             for person in owners:
                 key = DeliveryKey(document, person.key, transport.channel)
                 claim = ledger.claim(

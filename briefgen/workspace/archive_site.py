@@ -22,7 +22,7 @@ from pathlib import Path
 
 from briefgen.config import Config
 from briefgen.deliver.archive import Archive, Kept
-from briefgen.state.store import STATE_DB
+from briefgen.state.url import parse_url
 
 __all__ = ["SiteReport", "build_site"]
 
@@ -118,7 +118,7 @@ def _atom(variant: str, items: Sequence[Item], base: str) -> str:
 def build_site(config: Config, out: Path | None = None, levels: Sequence[str] = ()) -> SiteReport:
     """Write the archive site to ``out`` (default ``output/archive``): whole or not at all."""
     out = out or config.output_dir / "archive"
-    with Archive.of_workspace(config.root, STATE_DB) as archive:
+    with Archive.of_workspace(config.root, parse_url(config.state.url, config.root)) as archive:
         items = [i for i in _items(archive.entries()) if not levels or i.variant in levels]
         staging = out.with_name(out.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
