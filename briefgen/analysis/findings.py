@@ -23,6 +23,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "model-evidence": ("error", "evidence names a risk-model factor or level that does not exist or conflicts"),
     "uncited-source": ("info", "a listed source is cited nowhere"),
     "unused-entry": ("info", "a fact-library entry no brief uses"),
+    "evidence-mismatch": ("error", "an evidence quote is not in its source's saved text, or names an unknown source"),
+    "to-confirm": ("warning", "a draft's candidate fact is still to confirm (turn it into a fact or delete it)"),
 }
 
 

@@ -28,8 +28,10 @@ __all__ = [
     "Assessment",
     "Brief",
     "BriefMeta",
+    "Candidate",
     "ContextItem",
     "Event",
+    "Evidence",
     "KeyJudgment",
     "PartialDate",
     "SanctionRisk",
@@ -206,6 +208,22 @@ class Variant(Model):
     note: Markdown | None = None
 
 
+def _short_quote(value: str) -> str:
+    if len(value.split()) > 30:
+        raise PydanticCustomError("quote", "a quote is a few words (at most about 25), not a passage")
+    return value
+
+
+class Evidence(Model):
+    """The source's own words a fact rests on, with where to find them (ICD 206 pinpoint)."""
+
+    source: SourceId = Field(description="Id of the source quoted.")
+    quote: Annotated[Text, AfterValidator(_short_quote)] = Field(
+        description="A few of the source's words, exactly as written (at most about 25)."
+    )
+    locator: Text | None = Field(None, description="Where in the source: 'para. 3', 'p. 2', 'sentence 7'.")
+
+
 class Cited(Model):
     """A statement that rests on one or more sources.
 
@@ -215,12 +233,20 @@ class Cited(Model):
 
     sources: list[SourceId] = Field(default_factory=list, description="Ids of the sources this rests on.")
     variants: list[Variant] = Field(default_factory=list, description="Values other sources give instead.")
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="The source's words this rests on; lint checks them against its text."
+    )
+    release: Slug | None = Field(
+        None, description="Release marking: the narrowest audience allowed to see this, e.g. internal (default: all)."
+    )
 
     @model_validator(mode="after")
     def _variant_fields_exist(self) -> Cited:
         for variant in self.variants:
             if not has_field(type(self), variant.field):
-                names = ", ".join(n for n in type(self).model_fields if n not in {"sources", "variants"})
+                names = ", ".join(
+                    n for n in type(self).model_fields if n not in {"sources", "variants", "evidence", "release"}
+                )
                 raise PydanticCustomError(
                     "variant_field",
                     "variant field '{field}' is not a field of this fact (its fields: {names})",
@@ -242,6 +268,9 @@ class Source(Model):
         "news", "government", "legislation", "official-statement", "think-tank", "academic", "dataset", "other"
     ] = "news"
     note: Markdown | None = None
+    release: Slug | None = Field(
+        None, description="Release marking: the narrowest audience allowed to see this, e.g. internal (default: all)."
+    )
 
 
 class BriefMeta(Model):
@@ -256,6 +285,17 @@ class BriefMeta(Model):
     language: LanguageTag = "en"
     keywords: list[Text] = Field(default_factory=list)
     summary: Markdown | None = Field(None, description="Bottom line up front, one short paragraph.")
+    draft: bool = Field(
+        False, description="Written by `briefgen draft`: not built without --drafts until its candidates are settled."
+    )
+    release: Slug | None = Field(
+        None, description="Release marking of the whole brief: the narrowest audience allowed to see it (default: all)."
+    )
+    not_before: dt.datetime | None = Field(
+        None,
+        description="Embargo: nothing is sent before this time, whatever triggers it (ISO 8601; without an "
+        "offset, UTC).",
+    )
 
 
 def _name_or_actor(schema: dict[str, Any]) -> None:
@@ -434,7 +474,7 @@ ModelFactorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 class Factor(Cited):
     name: Text
     direction: Literal["raises", "lowers", "neutral"]
-    evidence: Markdown
+    evidence: Markdown  # type: ignore[assignment]  # a factor's evidence is its argument, in prose
     factor: ModelFactorId | None = Field(None, description="The risk model's factor this is evidence for.")
     value: Text | None = Field(None, description="The factor's level this evidence supports, e.g. 'high'.")
 
@@ -473,6 +513,26 @@ class WatchItem(Cited):
     by: PartialDate | None = Field(None, description="When to expect it, if known.")
 
 
+class Candidate(Model):
+    """Something `briefgen draft` found in the article: the analyst makes it a fact or deletes it.
+
+    Never rendered. ``start``/``end`` are character offsets in the source's saved text.
+    """
+
+    kind: Literal["date", "money", "quantity", "actor", "authority", "source", "sentence"]
+    text: Text
+    value: dict[str, Any] = Field(default_factory=dict, description="What was parsed: a date, an amount, an id.")
+    belongs: Literal["event", "agreement", "context", "sanction_risk", "outlook"] = Field(
+        description="Where it probably goes in the brief."
+    )
+    sentence: int = Field(ge=1)
+    paragraph: int = Field(ge=1)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    cues: list[str] = Field(default_factory=list, description="Why a sentence was picked: agreement, sanction, …")
+    evidence: Evidence | None = None
+
+
 class Brief(Model):
     """One briefing: metadata, the facts of one event, and the analysis resting on them."""
 
@@ -486,6 +546,9 @@ class Brief(Model):
     context: list[ContextItem] = Field(default_factory=list)
     sanction_risk: SanctionRisk | None = None
     outlook: list[WatchItem] = Field(default_factory=list)
+    candidates: list[Candidate] = Field(
+        default_factory=list, description="A draft's unconfirmed findings; never rendered."
+    )
 
     @model_validator(mode="after")
     def _unique_source_ids(self) -> Brief:
