@@ -148,10 +148,13 @@ class Stakeholder(BaseModel):
 CONFIG_NAME = "briefgen.toml"
 
 
-Format = Literal["html", "pdf"]
+Format = Literal["html", "pdf", "docx"]
 
 
 PageSize = Literal["A4", "Letter"]
+
+#: Tagged PDF/UA by default; the PDF/A-3 ones also carry the brief's facts; "none" is untagged.
+PdfStandard = Literal["ua-1", "ua-2", "a-3b", "a-3u", "a-3a", "none"]
 
 
 class _Section(BaseModel):
@@ -170,6 +173,11 @@ class BuildOptions(_Section):
         default_factory=lambda: list[Format](["html", "pdf"]), min_length=1, description="What to write."
     )
     page_size: PageSize = Field("A4", description="PDF page size.")
+    pdf_standard: PdfStandard = Field(
+        "ua-1",
+        description="PDF/UA-1 (tagged, accessible) by default; ua-2; a-3b, a-3u or a-3a for archives "
+        "(tagged too, with the brief's facts embedded); none for an untagged PDF.",
+    )
 
 
 class AssessOptions(_Section):

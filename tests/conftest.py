@@ -114,6 +114,16 @@ def text_of(element) -> str:  # type: ignore[no-untyped-def]
     return " ".join("".join(element.itertext()).split())
 
 
+@pytest.fixture(scope="session")
+def built_edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The week of the seed (2021-W49) as an edition, HTML and PDF, built once; its folder."""
+    from briefgen.builds.editions import build_edition
+
+    workspace = make_workspace(tmp_path_factory.mktemp("edition"), *sorted((REPO / "inputs").glob("*.yaml")))
+    build_edition("2021-W49", load_config(workspace))
+    return workspace / "output" / "editions"
+
+
 #: Set by .ci/run (scripts/test-postgres): a throw-away PostgreSQL cluster on loopback.
 POSTGRES_URL = os.environ.get("BRIEFGEN_TEST_POSTGRES_URL", "")
 

@@ -184,7 +184,11 @@ def theme_key(config: Config, formats: Sequence[Format]) -> str:
         assets=config.assets_dir,
         config_file=config.root / CONFIG_NAME,
         model=config.risk_model_path,
-        options={"formats": sorted(formats), "page_size": config.build.page_size},
+        options={
+            "formats": sorted(formats),
+            "page_size": config.build.page_size,
+            "pdf_standard": config.build.pdf_standard,
+        },
     )
 
 
@@ -346,12 +350,22 @@ def build_one(
     notify(brief.brief.id, "html")
     pdf_bytes, pages = None, None
     if "pdf" in formats:
-        rendered = layout_pdf(html, config, brief.brief.date)
+        rendered = layout_pdf(html, config, brief.brief.date, facts=brief)
         pdf_bytes, pages = rendered.data, rendered.pages
         result.warnings.extend(f"{loaded.path}: refused to fetch {url}" for url in rendered.refused)
         notify(brief.brief.id, "pdf")
+    docx_bytes = None
+    if "docx" in formats:
+        from briefgen.render.docx import write_docx
+
+        meta = brief.brief
+        docx_bytes = write_docx(
+            html, title=meta.title, author=meta.author, language=meta.language, marking=meta.marking, date=meta.date
+        )
     # Everything is rendered: only now touch the output folder.
-    result.outputs = write_outputs(config.output_dir, brief.brief.id, formats, html, pdf_bytes, pages)
+    result.outputs = write_outputs(
+        config.output_dir, brief.brief.id, formats, html, pdf_bytes, pages, docx_bytes=docx_bytes
+    )
     result.seconds = time.perf_counter() - started
     notify(brief.brief.id, "done")
     return result

@@ -287,7 +287,8 @@ def _render_edition(
         "language": briefs[0].brief.language if briefs else "en",
         "page_size": config.build.page_size,
     }
-    html = render_edition_html(info, assessed, env, **options) if "html" in formats else ""
+    wanted = "html" in formats or "docx" in formats
+    html = render_edition_html(info, assessed, env, **options) if wanted else ""
     pdf_bytes, pages = None, None
     if "pdf" in formats and 0 < opts.events_per_part < len(briefs):
         parts = render_edition_parts(info, assessed, env, events_per_part=opts.events_per_part, **options)
@@ -299,5 +300,17 @@ def _render_edition(
     # The snapshot goes last: an edition counts as built only once its files exist.
     text = json.dumps(plan.snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     snapshot = [(output_file(folder, window.id, "json"), text)]
-    outputs = write_outputs(folder, window.id, formats, html, pdf_bytes, pages, snapshot)
+    docx_bytes = None
+    if "docx" in formats:
+        from briefgen.render.docx import write_docx
+
+        docx_bytes = write_docx(
+            html,
+            title=options["title"],
+            author=options["author"],
+            language=options["language"],
+            marking=options["marking"],
+            date=window.last_day,
+        )
+    outputs = write_outputs(folder, window.id, formats, html, pdf_bytes, pages, snapshot, docx_bytes=docx_bytes)
     return outputs, time.perf_counter() - started

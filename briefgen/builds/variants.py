@@ -45,7 +45,16 @@ def build_variant(brief: Brief, level: str, config: Config, formats: Sequence[Fo
     html = render_html(brief, worker_environment(config), page_size=config.build.page_size, assessment=assessment)
     pdf_bytes, pages = None, None
     if "pdf" in wanted:
-        rendered = layout_pdf(html, config, brief.brief.date)
+        # an archival (PDF/A-3) variant embeds the variant's facts: only what it shows
+        rendered = layout_pdf(html, config, brief.brief.date, facts=brief)
         pdf_bytes, pages = rendered.data, rendered.pages
-    write_outputs(folder, brief.brief.id, wanted, html, pdf_bytes, pages, extra=[(stamp, key)])
+    docx_bytes = None
+    if "docx" in wanted:
+        from briefgen.render.docx import write_docx
+
+        meta = brief.brief
+        docx_bytes = write_docx(
+            html, title=meta.title, author=meta.author, language=meta.language, marking=meta.marking, date=meta.date
+        )
+    write_outputs(folder, brief.brief.id, wanted, html, pdf_bytes, pages, extra=[(stamp, key)], docx_bytes=docx_bytes)
     return {fmt: paths[fmt] for fmt in formats}

@@ -12,6 +12,7 @@ from briefgen.config import Config
 if TYPE_CHECKING:
     import jinja2
 
+    from briefgen.facts.schema import Brief
     from briefgen.render.bind import PdfPart
 
 
@@ -22,15 +23,23 @@ def jinja_environment(config: Config) -> jinja2.Environment:
     return make_environment(template_dirs(config.templates_dir))
 
 
-def layout_pdf(html: str, config: Config, date: dt.date) -> Any:
+def layout_pdf(html: str, config: Config, date: dt.date, facts: Brief | None = None) -> Any:
+    """Lay out ``html`` in the configured PDF standard; a PDF/A-3 brief carries ``facts``."""
+    from briefgen.facts.archive import FACTS_NAME, facts_json
     from briefgen.render import pdf
     from briefgen.render.theme import template_dirs
 
+    embedded = []
+    if facts is not None and config.build.pdf_standard.startswith("a-3"):
+        description = "The validated facts this brief was built from (briefgen extract reads them back)"
+        embedded.append(pdf.Embedded(FACTS_NAME, facts_json(facts), description))
     return pdf.write_pdf(
         html,
         base_dir=config.assets_dir,
         allowed_roots=[*template_dirs(config.templates_dir), config.assets_dir],
         date=date,
+        standard=config.build.pdf_standard,
+        embedded=embedded,
     )
 
 
@@ -64,9 +73,11 @@ def _part_job(kind: str, html: str, config: Config, date: dt.date) -> PdfPart:
 
     roots = [*template_dirs(config.templates_dir), config.assets_dir]
     if kind == "numbers":
-        rendered = pdf.write_pdf(html, base_dir=config.assets_dir, allowed_roots=roots, date=date)
+        # the page-number layer is stamped over tagged pages: it must not bring a tree of its own
+        rendered = pdf.write_pdf(html, base_dir=config.assets_dir, allowed_roots=roots, date=date, standard="none")
         return PdfPart(rendered.data, rendered.pages)
-    return pdf.write_part(html, base_dir=config.assets_dir, allowed_roots=roots, date=date)
+    # Binding parts keeps their pages, not their structure trees: a parted edition is untagged.
+    return pdf.write_part(html, base_dir=config.assets_dir, allowed_roots=roots, date=date, standard="none")
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:

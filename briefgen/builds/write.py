@@ -110,6 +110,7 @@ def write_outputs(
     pdf_bytes: bytes | None,
     pages: int | None,
     extra: Sequence[tuple[Path, str]] = (),
+    docx_bytes: bytes | None = None,
 ) -> list[Output]:
     """Write a document's files together (see :func:`atomic_write_many`)."""
     outputs, files = [], []
@@ -120,5 +121,8 @@ def write_outputs(
     if pdf_bytes is not None:
         files.append((output_file(folder, document_id, "pdf"), pdf_bytes))
         outputs.append(Output(files[-1][0], "pdf", len(pdf_bytes), pages))
+    if docx_bytes is not None:
+        files.append((output_file(folder, document_id, "docx"), docx_bytes))
+        outputs.append(Output(files[-1][0], "docx", len(docx_bytes)))
     atomic_write_many([*files, *extra])
     return outputs

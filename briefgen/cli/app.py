@@ -32,11 +32,15 @@ class Debug:
 class FormatChoice(StrEnum):
     html = "html"
     pdf = "pdf"
+    docx = "docx"
     all = "all"
 
 
 def formats_of(choice: FormatChoice | None) -> list[str] | None:
-    """--format as the list the library takes (None: the workspace's default)."""
+    """--format as the list the library takes (None: the workspace's default).
+
+    ``all`` is the HTML and the PDF, as before Word output existed; ``docx`` is asked for by name.
+    """
     if choice is None:
         return None
     return ["html", "pdf"] if choice is FormatChoice.all else [choice.value]
@@ -45,6 +49,15 @@ def formats_of(choice: FormatChoice | None) -> list[str] | None:
 class PageSizeChoice(StrEnum):
     A4 = "A4"
     Letter = "Letter"
+
+
+class PdfStandardChoice(StrEnum):
+    ua_1 = "ua-1"
+    ua_2 = "ua-2"
+    a_3b = "a-3b"
+    a_3u = "a-3u"
+    a_3a = "a-3a"
+    none = "none"
 
 
 def stderr() -> Console:

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from briefgen.cli.app import SEVERITY_STYLE, FormatChoice, PageSizeChoice, formats_of, reports_errors, stderr
+from briefgen.cli.app import (
+    SEVERITY_STYLE,
+    FormatChoice,
+    PageSizeChoice,
+    PdfStandardChoice,
+    formats_of,
+    reports_errors,
+    stderr,
+)
 
 if TYPE_CHECKING:
     from briefgen.builds.briefs import BuildReport
@@ -32,6 +40,13 @@ def build(
         Path | None, typer.Option("--templates", "-t", help="Template folder searched before the built-in theme.")
     ] = None,
     page_size: Annotated[PageSizeChoice | None, typer.Option("--page-size", help="PDF page size.")] = None,
+    pdf_standard: Annotated[
+        PdfStandardChoice | None,
+        typer.Option(
+            "--pdf-standard",
+            help="ua-1 (tagged, the default), ua-2, a-3b/a-3u/a-3a (archival, facts embedded), none (untagged).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or summary.")] = False,
     strict: Annotated[
         bool | None, typer.Option("--strict/--no-strict", help="Fail on lint warnings (default: briefgen.toml).")
@@ -55,6 +70,7 @@ def build(
             "paths.output": out,
             "paths.templates": templates,
             "build.page_size": page_size.value if page_size else None,
+            "build.pdf_standard": pdf_standard.value if pdf_standard else None,
             "build.formats": formats_of(fmt),
         }
     )
@@ -148,3 +164,26 @@ def schema(
         from briefgen.builds.write import atomic_write
 
         atomic_write(output, text)
+
+
+@reports_errors
+def extract(
+    pdf: Annotated[Path, typer.Argument(help="An archival PDF built with --pdf-standard a-3b, a-3u or a-3a.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the facts as an input file (YAML) that `briefgen build` takes."),
+    ] = None,
+) -> None:
+    """Print the facts an archival PDF carries (JSON, with its schema version), or write them as an input."""
+    import json
+
+    from briefgen.facts.archive import extract_facts, facts_yaml
+
+    envelope = extract_facts(pdf)
+    if output is None:
+        sys.stdout.write(json.dumps(envelope, indent=2, ensure_ascii=False) + "\n")
+        return
+    from briefgen.builds.write import atomic_write
+
+    atomic_write(output, facts_yaml(envelope))
+    typer.echo(f"wrote {output}")

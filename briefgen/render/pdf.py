@@ -25,8 +25,41 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from briefgen.render.bind import PdfPart
+from briefgen.render.tagging import tag_table_scopes_and_chart_text
 
-__all__ = ["AllowListFetcher", "Overflow", "PdfResult", "overflowing_boxes", "write_part", "write_pdf"]
+__all__ = [
+    "STANDARDS",
+    "AllowListFetcher",
+    "Embedded",
+    "Overflow",
+    "PdfResult",
+    "overflowing_boxes",
+    "write_part",
+    "write_pdf",
+]
+
+#: ``build.pdf_standard`` → WeasyPrint's PDF variant. The PDF/A ones are tagged too, so an
+#: archived brief stays as accessible as the default one.
+STANDARDS: dict[str, str | None] = {
+    "ua-1": "pdf/ua-1",
+    "ua-2": "pdf/ua-2",
+    "a-3b": "pdf/a-3b",
+    "a-3u": "pdf/a-3u",
+    "a-3a": "pdf/a-3a",
+    "none": None,
+}
+
+tag_table_scopes_and_chart_text()
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A file carried inside the PDF (PDF/A-3 associated file), e.g. the brief's facts."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Source"
 
 
 class FetchRefused(ValueError):
@@ -99,21 +132,33 @@ def _font_config() -> FontConfiguration:
     return FontConfiguration()
 
 
-def write_pdf(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date: dt.date) -> PdfResult:
+def write_pdf(
+    html: str,
+    *,
+    base_dir: Path,
+    allowed_roots: Sequence[Path],
+    date: dt.date,
+    standard: str = "ua-1",
+    embedded: Sequence[Embedded] = (),
+) -> PdfResult:
     """Lay out ``html`` and return the PDF bytes.
 
     ``base_dir`` resolves relative URLs (the workspace's asset folder); only files under
-    ``allowed_roots`` can be read.
+    ``allowed_roots`` can be read. ``standard`` is a key of :data:`STANDARDS` (tagged PDF/UA-1
+    by default); ``embedded`` files are attached only to the PDF/A-3 standards.
     """
     fetcher = AllowListFetcher(allowed_roots)
     document = _render(html, base_dir, fetcher)
-    result = PdfResult(data=_finish(document, date), pages=len(document.pages), refused=fetcher.refused)
+    data = _finish(document, date, standard, embedded, fetcher)
+    result = PdfResult(data=data, pages=len(document.pages), refused=fetcher.refused)
     del document
     _after_document()
     return result
 
 
-def write_part(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date: dt.date) -> PdfPart:
+def write_part(
+    html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date: dt.date, standard: str = "ua-1"
+) -> PdfPart:
     """Lay out one part of a document that :func:`briefgen.render.bind.bind` puts together.
 
     Links to anchors in other parts are kept (WeasyPrint drops a link whose anchor it cannot
@@ -135,7 +180,9 @@ def write_part(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], date
         stand_ins = document.pages[-1].anchors
         for name in targets - anchors.keys():
             stand_ins[name] = (0, 0, 0, 0)
-    part = PdfPart(_finish(document, date), len(document.pages), anchors, bookmarks, fetcher.refused)
+    part = PdfPart(
+        _finish(document, date, standard, (), fetcher), len(document.pages), anchors, bookmarks, fetcher.refused
+    )
     del document
     _after_document()
     return part
@@ -147,9 +194,32 @@ def _render(html: str, base_dir: Path, fetcher: AllowListFetcher) -> weasyprint.
     ).render(font_config=_font_config())
 
 
-def _finish(document: weasyprint.Document, date: dt.date) -> bytes:
+def _finish(
+    document: weasyprint.Document,
+    date: dt.date,
+    standard: str,
+    embedded: Sequence[Embedded],
+    fetcher: AllowListFetcher,
+) -> bytes:
+    variant = STANDARDS[standard]
+    options: dict[str, Any] = {"pdf_variant": variant, "pdf_tags": variant is not None}
+    if variant is not None and variant.startswith("pdf/a-3"):
+        # Dated to the brief, not the clock: the same input must give the same bytes.
+        stamp = dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC)
+        options["attachments"] = [
+            weasyprint.Attachment(
+                string=item.data,
+                name=item.name,
+                description=item.description,
+                relationship=item.relationship,
+                created=stamp,
+                modified=stamp,
+                url_fetcher=fetcher,
+            )
+            for item in embedded
+        ]
     with _source_date_epoch(date):
-        data = document.write_pdf()
+        data = document.write_pdf(**options)
     assert isinstance(data, bytes)
     return data
 

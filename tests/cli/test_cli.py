@@ -85,8 +85,8 @@ def test_missing_path_and_empty_inputs(tmp_path: Path) -> None:
 
 
 def test_usage_error_exit_code(tmp_path: Path) -> None:
-    result = run_cli("build", "--format", "docx", cwd=tmp_path)
-    assert result.returncode == 2 and "docx" in result.stderr
+    result = run_cli("build", "--format", "odt", cwd=tmp_path)
+    assert result.returncode == 2 and "odt" in result.stderr
 
 
 def test_validate_ok(tmp_path: Path) -> None:
