@@ -22,6 +22,16 @@ RULES: dict[str, tuple[Severity, str]] = {
     "model-disagrees": ("warning", "the stated assessment and the risk model differ by more than one band"),
     "model-evidence": ("error", "evidence names a risk-model factor or level that does not exist or conflicts"),
     "uncited-source": ("info", "a listed source is cited nowhere"),
+    "ungraded-source": ("warning", "a source has no reliability grade (A–F)"),
+    "single-source": ("warning", "a key judgment rests on a single source"),
+    "relayed-only": ("warning", "a key judgment rests only on secondary reporting that relays another outlet"),
+    "low-grade-sources": ("warning", "a key judgment rests only on sources graded D–F"),
+    "after-cutoff": ("warning", "a fact or a source is dated after the information cutoff"),
+    "no-horizon": ("warning", "a judgment states no time frame"),
+    "scenarios-incoherent": ("warning", "scenarios whose likelihoods cannot sum to about 100%, or repeat an id"),
+    "scenario-indicators": ("warning", "a scenario with no indicator that would show it unfolding"),
+    "unknown-scenario": ("error", "a watch item links to a scenario that does not exist"),
+    "model-disagreement-stated": ("info", "the analysts disagree with the risk model and say why in the brief"),
 }
 
 

@@ -20,7 +20,7 @@ from briefgen.analysis.estimative import (
     parse_likelihood,
     terms_in,
 )
-from briefgen.facts.schema import Brief, Cited, Source
+from briefgen.facts.schema import Brief, Cited, PartialDate, Source
 from briefgen.render import charts
 from briefgen.render.environment import render_template
 from briefgen.render.formatting import format_money
@@ -48,6 +48,14 @@ def source_key(source: Source) -> str:
     if source.url:
         return source.url.rstrip("/").lower()
     return "|".join((source.publisher.lower(), " ".join(source.title.lower().split()), str(source.published or "")))
+
+
+def _human_value(value: str) -> str:
+    """A variant's value as the reader sees it: dates as "Nov 2021", not ISO."""
+    try:
+        return PartialDate.parse(value).human()
+    except ValueError:
+        return value
 
 
 class Citations:
@@ -102,7 +110,7 @@ class Citations:
         notes = Markup("; ").join(
             Markup("{refs} gives {field} {value}").format(
                 field=escape(v.field.replace(".", " ").replace("_", " ")),
-                value=escape(v.value),
+                value=escape(_human_value(v.value)),
                 refs=self.links(v.sources, brief_index),
             )
             for v in statement.variants
@@ -238,18 +246,22 @@ class EditionPart:
         return f"event-{self.brief.brief.id}"
 
 
+def stated_cell(brief: Brief) -> tuple[int, str] | None:
+    """The analysts' own mark on the risk matrix (likelihood band, impact), if they state one."""
+    stated = brief.sanction_risk.assessment if brief.sanction_risk else None
+    if stated is not None and (parsed := likelihood_of(stated.likelihood)) is not None:
+        return parsed.band.index, stated.impact
+    return None
+
+
 def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment | None = None) -> dict[str, Any]:
     """Everything templates see. Templates get models, not pre-rendered strings."""
     citations = Citations([brief])
     row = preferred_row(brief)
-    stated_cell = None
     risk_chart = None
     if assessment is not None:
-        stated = brief.sanction_risk.assessment if brief.sanction_risk else None
-        if stated is not None and (parsed := likelihood_of(stated.likelihood)) is not None:
-            stated_cell = (parsed.band.index, stated.impact)
         risk_chart = charts.risk_matrix(
-            assessment.model.rating.matrix, (assessment.band.index, assessment.impact), stated_cell
+            assessment.model.rating.matrix, (assessment.band.index, assessment.impact), stated_cell(brief)
         )
     meta = brief.brief
     description = markdown_to_html(meta.summary).striptags() if meta.summary else (meta.subtitle or "")

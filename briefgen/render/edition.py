@@ -20,6 +20,7 @@ from briefgen.render.brief import (
     Section,
     likelihood_of,
     preferred_row,
+    stated_cell,
     summarise_sources_of,
     uses_estimates,
 )
@@ -160,6 +161,7 @@ def _edition_context(
             risk_chart = charts.risk_matrix(
                 assessment.model.rating.matrix,
                 (assessment.band.index, assessment.impact),
+                stated_cell(brief),  # the text refers to the analysts' mark, so the chart must show it
                 chart_id=f"risk-matrix-{brief.brief.id}",
             )
         parts.append(
