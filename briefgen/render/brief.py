@@ -105,6 +105,11 @@ class Citations:
         if not statement.sources:
             return Markup('<sup class="cite unsourced" title="No source given">[unsourced]</sup>')
         marks = self.links(statement.sources, brief_index)
+        if statement.credibility is not None:
+            grade = statement.credibility
+            marks += Markup(
+                ' <span class="credibility" title="Information credibility (Admiralty scale)">[{}: {}]</span>'
+            ).format(grade, CREDIBILITY_NAMES[grade])
         if not statement.variants:
             return marks
         notes = Markup("; ").join(
@@ -141,6 +146,7 @@ _SECTIONS: list[tuple[str, str, Callable[[Brief], bool]]] = [
     ("context", "Context", lambda b: bool(b.context)),
     ("timeline", "Timeline", lambda b: len(charts.timeline_entries(b)) >= 3),
     ("sanction-risk", "Sanction-risk assessment", lambda b: b.sanction_risk is not None),
+    ("scenarios", "Alternative outcomes", lambda b: b.scenarios is not None),
     ("outlook", "Outlook: what to watch", lambda b: bool(b.outlook)),
     ("sources", "Sources", lambda b: True),
     ("annex", "Annex: estimative language", lambda b: uses_estimates(b)),
@@ -180,6 +186,25 @@ def preferred_row(brief: Brief) -> Row:
                 pass
     rows += [row for kj in brief.key_judgments for _, row in terms_in(kj.text)]
     return "alternative" if rows and rows.count("alternative") > rows.count("term") else "term"
+
+
+#: The Admiralty scale's words for source reliability grades.
+RELIABILITY_NAMES = {
+    "A": "completely reliable",
+    "B": "usually reliable",
+    "C": "fairly reliable",
+    "D": "not usually reliable",
+    "E": "unreliable",
+    "F": "reliability cannot be judged",
+}
+CREDIBILITY_NAMES = {
+    1: "confirmed",
+    2: "probably true",
+    3: "possibly true",
+    4: "doubtful",
+    5: "improbable",
+    6: "truth cannot be judged",
+}
 
 
 def likelihood_of(value: str | float | None) -> Likelihood | None:
@@ -286,6 +311,7 @@ def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment
         "generator": f"briefgen {__version__}",
         "row": row,
         "likelihood_of": likelihood_of,
+        "reliability_names": RELIABILITY_NAMES,
         "scale": SCALE,
         "confidence_levels": CONFIDENCE_LEVELS,
         "assessment": assessment,

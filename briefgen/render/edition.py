@@ -14,6 +14,7 @@ from briefgen.analysis.estimative import CONFIDENCE_LEVELS, SCALE
 from briefgen.facts.schema import Brief
 from briefgen.render import charts
 from briefgen.render.brief import (
+    RELIABILITY_NAMES,
     Citations,
     Document,
     EditionPart,
@@ -217,6 +218,7 @@ def _edition_context(
         "scale": SCALE,
         "confidence_levels": CONFIDENCE_LEVELS,
         "likelihood_of": likelihood_of,
+        "reliability_names": RELIABILITY_NAMES,
         "page_size": page_size,
         "generator": f"briefgen {__version__}",
     }

@@ -27,16 +27,19 @@ BASE = textwrap.dedent(
         title: Report one
         published: 2030-05-01
         accessed: 2030-05-02
+        reliability: B
       - id: s2
         publisher: Gazette
         title: Report two
         published: 2030-05-03
         accessed: 2030-05-04
+        reliability: C
     key_judgments:
       - text: The ministers will sign the accord before the end of the year.
         likelihood: likely
         confidence: moderate
-        sources: [s1]
+        by: 2030-12-31
+        sources: [s1, s2]
     agreements:
       - title: Harbour accord
         kind: treaty
@@ -77,17 +80,26 @@ def test_base_case_is_clean(tmp_path: Path) -> None:
         ("date-order", "term: {start: 2030, end: 2040}", "term: {start: 2040, end: 2030}"),
         ("date-order", "accessed: 2030-05-04", "accessed: 2030-05-01"),
         ("date-order", "published: 2030-05-03", "published: 2031-01-01"),
-        ("uncited-source", "    sources: [s2]\n", "    sources: [s1]\n"),
+        ("uncited-source", "key_judgments:\n", "  - {id: s3, publisher: X, title: Y, reliability: A}\nkey_judgments:\n"),  # noqa: E501
+        ("ungraded-source", "    reliability: B\n", ""),
+        ("single-source", "sources: [s1, s2]", "sources: [s1]"),
+        ("low-grade-sources", "reliability: B", "reliability: D"),
+        ("after-cutoff", "  date: 2030-06-01\n", "  date: 2030-06-01\n  as_of: 2030-05-02\n"),
+        ("after-cutoff", "accessed: 2030-05-04", "accessed: 2030-06-02"),
+        ("no-horizon", "    by: 2030-12-31\n", ""),
     ],
 )  # fmt: skip
 def test_rule_fires_on_its_failing_case(tmp_path: Path, rule: str, old: str, new: str) -> None:
     assert old in BASE
     text = BASE.replace(old, new, 1)
+    if rule == "low-grade-sources":
+        text = text.replace("reliability: C", "reliability: E")
     if rule == "mixed-rows":  # a second judgment in the other row
         text += ""
         text = text.replace(
             "agreements:",
-            "  - text: Trade grows.\n    likelihood: unlikely\n    confidence: low\n    sources: [s1]\nagreements:",
+            "  - text: Trade grows.\n    likelihood: unlikely\n    confidence: low\n    by: 2031\n"
+            "    sources: [s1, s2]\nagreements:",
         )
     found = lint_text(tmp_path, text)
     assert rule in rules(found), [str(f) for f in found]
@@ -188,7 +200,7 @@ def test_lint_cli_exit_codes(tmp_path: Path) -> None:
     result = run_cli("lint", cwd=tmp_path)
     assert result.returncode == 0 and "hedge-word" in result.stderr
     strict = run_cli("lint", "--strict", cwd=tmp_path)
-    assert strict.returncode == 2 and "inputs/case.yaml:18: hedge-word:" in strict.stderr
+    assert strict.returncode == 2 and "inputs/case.yaml:20: hedge-word:" in strict.stderr
     (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("likelihood: likely", "likelihood: plausible"))
     assert run_cli("lint", cwd=tmp_path).returncode == 2  # an error fails without --strict
 
