@@ -144,20 +144,23 @@ class _Axis:
     """
 
     BREAK_SHARE = 0.4
-    BREAK_DAYS = 365  # how much room a break takes on the axis, in days of the rest
+    BREAK_ROOM = 0.12  # how much of the axis a break takes, as a share of the dates kept to scale
 
     def __init__(self, days: list[dt.date]) -> None:
         days = sorted(set(days))
         span = max((days[-1] - days[0]).days, 1) if days else 1
+        gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+        broken = [g > 730 and g > self.BREAK_SHARE * span for g in gaps]
+        kept = sum(g for g, cut in zip(gaps, broken, strict=True) if not cut) or 1
         self.breaks: list[tuple[dt.date, dt.date]] = []
         self._stops: list[tuple[dt.date, float]] = []  # (date, effective days from the first)
         offset = 0.0
         for index, day in enumerate(days):
             if index:
-                gap = (day - days[index - 1]).days
-                if gap > 730 and gap > self.BREAK_SHARE * span:
+                gap: float = gaps[index - 1]
+                if broken[index - 1]:
                     self.breaks.append((days[index - 1], day))
-                    gap = min(gap, self.BREAK_DAYS)
+                    gap = max(self.BREAK_ROOM * kept, 1.0)
                 offset += gap
             self._stops.append((day, offset))
         self._total = max(offset, 1.0)
