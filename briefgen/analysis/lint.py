@@ -7,6 +7,7 @@ Each rule has an id; findings print as ``file:line: rule-id: message`` like ruff
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,11 +101,13 @@ class _Linter:
                 ("brief", "as_of"), "date-order", f"the cutoff ({meta.as_of}) is after the brief's date ({meta.date})"
             )
 
-        def after(when: PartialDate | None) -> bool:
-            return when is not None and when.first_day() > cutoff
+        def after(when: PartialDate | None, *, dated_checked: bool = False) -> bool:
+            # Sources and precedents after the brief's own date are date-order's finding.
+            limit = meta.date if dated_checked else dt.date.max
+            return when is not None and cutoff < when.first_day() <= limit
 
         for index, source in enumerate(self.brief.sources):
-            if after(source.published):
+            if after(source.published, dated_checked=True):
                 self.add(
                     ("sources", index, "published"),
                     "after-cutoff",
@@ -131,7 +134,7 @@ class _Linter:
             for index, precedent in enumerate(risk.precedents):
                 facts.append((("sanction_risk", "precedents", index, "date"), precedent.date, "a precedent"))
         for loc, when, what in facts:
-            if after(when):
+            if after(when, dated_checked=loc[:2] == ("sanction_risk", "precedents")):
                 self.add(loc, "after-cutoff", f"{what} is dated {when}, after the information cutoff ({cutoff})")
 
     # ---------------------------------------------------------------- horizons

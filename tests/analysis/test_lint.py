@@ -324,3 +324,28 @@ def test_error_findings_fail_validate_and_build_without_strict(tmp_path: Path) -
     assert not (tmp_path / "output").exists()
     (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("    by: 2030-12-31\n", ""))  # a warning only
     assert run_cli("validate", cwd=tmp_path).returncode == 0
+
+
+def test_the_further_sanctions_question_passes_strict_and_needs_a_model_that_answers_it(tmp_path: Path) -> None:
+    further = BASE + textwrap.dedent(
+        """\
+        sanction_risk:
+          regime: Act 1
+          question: further
+          authority: State X
+          legal_basis: The act.
+          target: A buyer sanctioned in 2029
+          assessment: {likelihood: unlikely, impact: moderate, confidence: low, by: 2030-12-31, sources: [s1, s2]}
+          sources: [s1]
+        """
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(further)
+    assert not fails(lint_brief(load_brief(path), load_model()), strict=True)
+    text = (Path(__file__).parents[2] / "briefgen/analysis/models/secondary-sanctions.toml").read_text()
+    head, tail = text.split("[likelihood.questions.further]")
+    (tmp_path / "first-only.toml").write_text(head + "[likelihood.groups" + tail.split("[likelihood.groups", 1)[1])
+    found = lint_brief(load_brief(path), load_model(tmp_path / "first-only.toml"))
+    (finding,) = [f for f in found if f.rule == "model-evidence"]
+    assert "no baseline for the question 'further'" in finding.message and finding.severity == "error"
+    assert further.splitlines()[finding.line - 1].strip() == "question: further"
