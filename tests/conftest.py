@@ -38,7 +38,15 @@ def make_workspace(root: Path, *inputs: Path) -> Path:
     (root / "inputs").mkdir(parents=True, exist_ok=True)
     for source in inputs:
         shutil.copy(source, root / "inputs" / source.name)
+    if any(source.parent == REPO / "inputs" for source in inputs):
+        copy_library(root)
     return root
+
+
+def copy_library(root: Path) -> Path:
+    """The repository's fact library, which the shipped inputs draw on, into ``root``."""
+    shutil.copytree(REPO / "library", root / "library", dirs_exist_ok=True)
+    return root / "library"
 
 
 @pytest.fixture(scope="session")

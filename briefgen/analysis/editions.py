@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from briefgen.analysis.estimative import UnknownLikelihood, parse_likelihood
+from briefgen.facts.library import Action
 from briefgen.facts.load import LoadedBrief
 from briefgen.facts.schema import Brief
 
@@ -94,6 +95,12 @@ def brief_day(brief: Brief) -> dt.date:
     return brief.event.date.first_day() if brief.event else brief.brief.date
 
 
+def actions_in(actions: Sequence[Action], window: Window) -> list[Action]:
+    """The library's actions dated inside the window (a designation, a listing, a waiver…)."""
+    inside = [a for a in actions if a.date is not None and a.date.first_day() in window]
+    return sorted(inside, key=lambda a: (a.date.first_day() if a.date else window.start, a.id))
+
+
 def gather(briefs: Sequence[LoadedBrief], window: Window) -> list[LoadedBrief]:
     """The briefs whose event falls in the window, in date order."""
     inside = [b for b in briefs if brief_day(b.brief) in window]
@@ -116,7 +123,7 @@ def _band(value: object) -> str | None:
         return str(value)
 
 
-def snapshot(window: Window, briefs: Sequence[Brief]) -> dict[str, Any]:
+def snapshot(window: Window, briefs: Sequence[Brief], actions: Sequence[Action] = ()) -> dict[str, Any]:
     """The facts an edition is compared on, keyed by identity so editions can be diffed."""
     events: dict[str, Any] = {}
     agreements: dict[str, Any] = {}
@@ -177,12 +184,15 @@ def snapshot(window: Window, briefs: Sequence[Brief]) -> dict[str, Any]:
         "assessments": assessments,
         "precedents": precedents,
         "disagreements": disagreements,
+        "actions": {a.id: {"title": a.title, "kind": a.kind, "date": str(a.date)} for a in actions},
     }
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: Literal["new-event", "new-agreement", "changed-agreement", "estimate-moved", "new-precedent", "resolved"]
+    kind: Literal[
+        "new-event", "new-agreement", "changed-agreement", "estimate-moved", "new-precedent", "resolved", "new-action"
+    ]
     text: str
     old: str | None = None
     new: str | None = None
@@ -220,6 +230,9 @@ def diff(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[Chang
             for field in ("likelihood", "confidence", "impact"):
                 if field in now and before.get(field) != now.get(field):
                     changes.append(Change("estimate-moved", f"{label} ({field})", before.get(field), now.get(field)))
+    for key, action in current.get("actions", {}).items():
+        if key not in previous.get("actions", {}):
+            changes.append(Change("new-action", f"{action['title']} ({action['date']})"))
     for key, precedent in current["precedents"].items():
         if key not in previous["precedents"]:
             changes.append(Change("new-precedent", f"{precedent['target']} ({precedent['date']})"))

@@ -32,6 +32,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "scenario-indicators": ("warning", "a scenario with no indicator that would show it unfolding"),
     "unknown-scenario": ("error", "a watch item links to a scenario that does not exist"),
     "model-disagreement-stated": ("info", "the analysts disagree with the risk model and say why in the brief"),
+    "unused-entry": ("info", "a fact-library entry no brief uses"),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from briefgen.analysis.estimative import Likelihood, Row, UnknownLikelihood, parse_likelihood, terms_in
 from briefgen.analysis.findings import Finding
 from briefgen.analysis.risk import RiskModel, assess, unknown_factor_references
+from briefgen.facts.library import Library, unused
 from briefgen.facts.load import LoadedBrief, display_name
 from briefgen.facts.schema import Brief, Cited, PartialDate, Source
 
@@ -507,3 +508,20 @@ def lint_briefs(briefs: list[LoadedBrief], model: RiskModel | None = None) -> di
                     )
                 )
     return {path: sorted(set(fs), key=lambda f: (f.file, f.line, f.rule, f.message)) for path, fs in found.items()}
+
+
+def lint_library(library: Library, briefs: Sequence[LoadedBrief]) -> list[Finding]:
+    """Library entries that no brief draws on: a note, since an entry may wait for its brief."""
+    used = {i for b in briefs for i in b.used}
+    # An entry that a used action or authority draws on (an action's targets, its law) is used too.
+    for ident in list(used):
+        if (action := library.actions.get(ident)) is not None:
+            used.update(t.actor for t in action.targets if t.actor)
+            used.update(i for i in (action.law, action.by, *action.sources) if i)
+        if (authority := library.authorities.get(ident)) is not None:
+            used.update(authority.sources)
+    findings = []
+    for kind, ident, where in unused(library, used):
+        file, _, line = where.rpartition(":")
+        findings.append(Finding(file, int(line), "unused-entry", f"{kind} entry {ident!r} is used by no brief"))
+    return sorted(findings)

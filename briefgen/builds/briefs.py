@@ -62,6 +62,13 @@ class BuildReport:
         return [r for r in self.results if not r.cached]
 
 
+def library_bytes(path: Path) -> list[bytes]:
+    """The library files an input may draw on: a library edit rebuilds the briefs."""
+    from briefgen.facts.library import find_library, library_files
+
+    return [f.read_bytes() for f in library_files(find_library(path))]
+
+
 def input_paths(config: Config, inputs: Sequence[Path] | None) -> list[Path]:
     paths = find_inputs(list(inputs) if inputs else [config.inputs_dir])
     missing = [p for p in paths if not p.exists()]
@@ -159,6 +166,18 @@ def lint(inputs: Sequence[Path] | None = None, config: Config | None = None) -> 
     return [(loaded, findings[loaded.path]) for loaded in briefs]
 
 
+def lint_library_usage(config: Config | None = None) -> list[Finding]:
+    """Notes on the workspace's library entries that none of its briefs uses."""
+    from briefgen.analysis.lint import lint_library
+    from briefgen.facts.library import load_library, workspace_library
+
+    config = config or load_config()
+    library = load_library(workspace_library(config.inputs_dir))
+    if not library.files:
+        return []
+    return lint_library(library, validate(None, config))
+
+
 def theme_key(config: Config, formats: Sequence[Format]) -> str:
     from briefgen.render.theme import template_dirs
 
@@ -198,7 +217,7 @@ def build(
     store = BuildCache(config.root / CACHE_FILE)
     theme = theme_key(config, formats)
     keys = {p: input_key(p, config.output_dir) + "|" + ",".join(formats) for p in paths}
-    prints = {p: fingerprint(theme, [p.read_bytes()]) for p in paths}
+    prints = {p: fingerprint(theme, [p.read_bytes(), *library_bytes(p)]) for p in paths}
     done: dict[Path, BriefResult] = {}
     if not force:
         for path in paths:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from briefgen.analysis.editions import Change, Window
+    from briefgen.facts.library import Action
     from briefgen.facts.schema import Brief
     from briefgen.render.bind import PdfPart
     from briefgen.render.edition import EditionParts
@@ -147,6 +148,7 @@ class _EditionPlan:
     changes: list[Change]
     previous_id: str | None
     snapshot: dict[str, Any]
+    actions: list[Action] = field(default_factory=list)
 
 
 def build_editions(
@@ -165,7 +167,7 @@ def build_editions(
     the one before it, built now or earlier); then the editions that are not up to date are
     rendered, in ``jobs`` worker processes when there is more than one.
     """
-    from briefgen.analysis.editions import diff, gather, latest_before, snapshot, window_for
+    from briefgen.analysis.editions import actions_in, diff, gather, latest_before, snapshot, window_for
 
     config = config or load_config()
     formats = sorted(set(formats or config.build.formats))
@@ -175,6 +177,9 @@ def build_editions(
     # may well be set up before the first facts are written.
     empty_folder = not inputs and config.inputs_dir.is_dir() and not find_inputs([config.inputs_dir])
     every = [] if empty_folder else validate(inputs, config)
+    from briefgen.facts.library import load_library, workspace_library
+
+    library = load_library(workspace_library(config.inputs_dir))
     if windows is None:
         from briefgen.analysis.editions import brief_day
 
@@ -194,12 +199,13 @@ def build_editions(
     plans: list[tuple[_EditionPlan, str, str]] = []
     for window in sorted(windows, key=lambda w: w.start):
         chosen = gather(every, window)
+        actions = [library.named(a) for a in actions_in(list(library.actions.values()), window)]
         result = EditionResult(window, [b.brief.brief.id for b in chosen], briefs=[b.brief for b in chosen])
         results[window.id] = result
-        if not chosen and opts.empty == "skip":
+        if not chosen and not actions and opts.empty == "skip":
             result.skipped = True
             continue
-        current = snapshot(window, [b.brief for b in chosen])
+        current = snapshot(window, [b.brief for b in chosen], actions)
         previous = latest_before([s for key, s in known.items() if key != window.id], window)
         result.changes = diff(previous, current)
         result.previous_id = previous["edition"] if previous else None
@@ -207,7 +213,8 @@ def build_editions(
         result.snapshot_path = output_file(folder, window.id, "json")
         key = f"edition:{window.id}->{folder.resolve()}|{','.join(formats)}"
         parts = [json.dumps(current, sort_keys=True).encode(), json.dumps(previous, sort_keys=True).encode()]
-        print_ = fingerprint(theme, [*parts, *(b.path.read_bytes() for b in chosen)])
+        library_files = [p.read_bytes() for p in library.files]
+        print_ = fingerprint(theme, [*parts, *(b.path.read_bytes() for b in chosen), *library_files])
         entry = None if force else store.fresh(key, print_)
         if entry is not None:
             result.outputs = [
@@ -218,7 +225,7 @@ def build_editions(
             result.cached = True
             notify(window.id, "cached")
             continue
-        plan = _EditionPlan(window, [b.path for b in chosen], result.changes, result.previous_id, current)
+        plan = _EditionPlan(window, [b.path for b in chosen], result.changes, result.previous_id, current, actions)
         plans.append((plan, key, print_))
 
     rendered = _render_editions([p for p, _, _ in plans], config, formats, notify, jobs)
@@ -270,7 +277,7 @@ def _render_edition(
     briefs = [load_brief(p).brief for p in plan.paths]
     model = risk_model(config.risk_model_path) if any(b.sanction_risk for b in briefs) else None
     markings = list(dict.fromkeys(b.brief.marking for b in briefs))
-    info = EditionInfo(window, opts.title, plan.changes, plan.previous_id)
+    info = EditionInfo(window, opts.title, plan.changes, plan.previous_id, plan.actions)
     assessed = [(b, assess(b, model) if model is not None else None) for b in briefs]
     options: dict[str, Any] = {
         "title": f"{opts.title}: {window.human()}",

@@ -6,7 +6,7 @@ imports only Typer at the top; the library is imported inside the commands, so s
 
 from __future__ import annotations
 
-from briefgen.cli import analysis, build, deliver, editions, schedule, workspace
+from briefgen.cli import analysis, build, deliver, editions, library, schedule, workspace
 from briefgen.cli.app import app, main
 
 __all__ = ["app", "main"]
@@ -16,6 +16,7 @@ app.command()(build.validate)
 app.command()(analysis.lint)
 app.command()(analysis.assess)
 app.command()(build.schema)
+app.add_typer(library.library_app, name="library")
 app.command()(workspace.new)
 app.command()(workspace.serve)
 app.add_typer(workspace.templates_app, name="templates")

@@ -26,9 +26,12 @@ def lint(
     """
     from briefgen.analysis.findings import fails
     from briefgen.builds.briefs import lint as run_lint
+    from briefgen.builds.briefs import lint_library_usage
 
     results = run_lint(paths)
     findings = [f for _, fs in results for f in fs]
+    if not paths:  # only the whole workspace can tell that a library entry is unused
+        findings += lint_library_usage()
     out = stderr()
     for finding in findings:
         out.print(str(finding), markup=False, style=SEVERITY_STYLE[finding.severity])

@@ -130,13 +130,15 @@ def validate(paths: PathsArg = None) -> None:
 @reports_errors
 def schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+    library: Annotated[bool, typer.Option("--library", help="The schema of a fact-library file instead.")] = False,
 ) -> None:
-    """Print the JSON Schema of an input file (for editors)."""
+    """Print the JSON Schema of an input file, or of a library file (for editors)."""
     import json
 
+    from briefgen.facts.library import library_schema
     from briefgen.facts.schema import json_schema
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(library_schema() if library else json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:

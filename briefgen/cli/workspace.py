@@ -20,12 +20,25 @@ def new(
     force: Annotated[
         bool, typer.Option("--force", help="Add the starter files to a folder that is not empty.")
     ] = False,
+    event_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--event-kind",
+            help="Add a skeleton brief of this kind: summit, meeting, call, sanctions-designation, signing, "
+            "delivery, statement, exercise, election. In an existing workspace only the skeleton is written.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Create a workspace: settings, an example brief, a templates folder. Build or serve it at once."""
+    """Create a workspace: settings, an example brief, a fact library, a templates folder. Build or serve it at once."""
     from briefgen.workspace.scaffold import new_workspace
 
-    for path in new_workspace(directory, force=force):
+    written = new_workspace(directory, force=force, event_kind=event_kind)
+    for path in written:
         typer.echo(f"created {path}")
+    if event_kind is not None and not any(p.name == "briefgen.toml" for p in written):
+        typer.echo(f"\nNext: replace the <placeholders> in {written[-1]}, then: briefgen lint")
+        return
     typer.echo(f"\nNext: briefgen serve {directory}    (or: cd {directory} && briefgen build)")
 
 

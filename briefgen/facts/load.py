@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from briefgen.errors import InputError, Problem, dotted_path
+from briefgen.facts.library import Library, find_library, load_library, resolve
 from briefgen.facts.schema import Brief
 from briefgen.facts.yamldoc import YamlDocument, find_inputs, load_yaml
 
@@ -18,9 +21,10 @@ __all__ = ["LoadedBrief", "load_brief", "load_briefs"]
 class LoadedBrief:
     """A validated brief together with the file it came from (for error positions)."""
 
-    def __init__(self, brief: Brief, document: YamlDocument) -> None:
+    def __init__(self, brief: Brief, document: YamlDocument, used: frozenset[str] = frozenset()) -> None:
         self.brief = brief
         self.document = document
+        self.used = used  # ids of the library entries the brief drew on
 
     @property
     def path(self) -> Path:
@@ -30,25 +34,51 @@ class LoadedBrief:
         return f"LoadedBrief({self.brief.brief.id!r}, {str(self.path)!r})"
 
 
-def _message(error: Any) -> str:
+def pydantic_message(error: Any, doc: YamlDocument | None = None) -> str:
+    """One pydantic error in a reader's words, with a hint for the usual YAML traps."""
     kind, msg = str(error["type"]), str(error["msg"])
     if kind == "missing":
         return "field required"
     if kind == "extra_forbidden":
-        return "unknown field (check the spelling; see `briefgen schema`)"
+        return "unknown field (check the spelling; see `briefgen schema`)" + _flow_comma_hint(error, doc)
+    if kind == "string_type" and isinstance(error.get("input"), dt.date | int | float | bool):
+        value = error["input"]
+        shown = value.isoformat() if isinstance(value, dt.date) else str(value).lower()
+        what = "a date" if isinstance(value, dt.date) else "a number" if not isinstance(value, bool) else "true/false"
+        return f'expected text; YAML read {shown} as {what}: put it in quotes ("{shown}") to keep it as text'
     if kind == "literal_error":
         return msg.replace("Input should be", "expected")
     msg = msg.replace("Input should be", "expected").replace("Value error, ", "")
     return msg[0].lower() + msg[1:] if msg else msg
 
 
-def _citation_problems(doc: YamlDocument, name: str) -> list[Problem]:
+def _flow_comma_hint(error: Any, doc: YamlDocument | None) -> str:
+    """``{city: Washington, D.C.}``: the comma ends the value and ``D.C.`` becomes a key."""
+    if doc is None or not error["loc"]:
+        return ""
+    line, _ = doc.locate(tuple(error["loc"]))
+    try:
+        text = doc.path.read_text(encoding="utf-8").splitlines()[line - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+    key = str(error["loc"][-1])
+    if "{" in text and f", {key}" in text:
+        return (
+            f"; inside {{…}} a comma separates fields, so {key!r} became a field name: "
+            'put a value that holds a comma in quotes, e.g. city: "Washington, D.C."'
+        )
+    return ""
+
+
+def _citation_problems(doc: YamlDocument, name: str, library: Library | None = None) -> list[Problem]:
     """Unknown source ids, found on the raw data so they are reported even when other
     fields fail validation."""
     data = doc.data
     if not isinstance(data, dict):
         return []
-    known = {s.get("id") for s in data.get("sources") or [] if isinstance(s, dict) and isinstance(s.get("id"), str)}
+    own = data.get("sources") or []
+    known = {s.get("id") for s in own if isinstance(s, dict) and isinstance(s.get("id"), str)}
+    known |= set(library.sources) if library else set()
     problems: list[Problem] = []
 
     def walk(value: object, loc: tuple[str | int, ...]) -> None:
@@ -59,7 +89,10 @@ def _citation_problems(doc: YamlDocument, name: str) -> list[Problem]:
                     for index, ref in enumerate(child):
                         if isinstance(ref, str) and ref not in known:
                             line, col = doc.locate((*here, index))
-                            hint = f"; known ids: {', '.join(sorted(k for k in known if k))}" if known else ""
+                            near = difflib.get_close_matches(ref, sorted(k for k in known if k), n=3, cutoff=0.4)
+                            hint = f"; nearest: {', '.join(near)}" if near else ""
+                            if not near and 0 < len(known) <= 8:
+                                hint = f"; known ids: {', '.join(sorted(k for k in known if k))}"
                             problems.append(
                                 Problem(
                                     name, line, col, dotted_path((*here, index)), f"unknown source id {ref!r}{hint}"
@@ -82,22 +115,30 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
-def load_brief(path: Path) -> LoadedBrief:
-    """Load and validate one input file; raise :class:`InputError` listing every problem."""
+def load_brief(path: Path, library: Library | None = None) -> LoadedBrief:
+    """Load and validate one input file; raise :class:`InputError` listing every problem.
+
+    References to the fact library (``library/`` beside the inputs folder, unless one is
+    given) are resolved first, so the brief holds every fact inline.
+    """
     doc = load_yaml(path)
+    if library is None:
+        library = load_library(find_library(path))
     name = display_name(path)
-    problems = _citation_problems(doc, name)
+    problems = _citation_problems(doc, name, library)
+    data, unresolved, used = resolve(doc.data, library, doc, name)
+    problems.extend(unresolved)
     try:
-        brief = Brief.model_validate(doc.data)
+        brief = Brief.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
             line, col = doc.locate(loc)
-            problems.append(Problem(name, line, col, dotted_path(loc) or "(document)", _message(error)))
+            problems.append(Problem(name, line, col, dotted_path(loc) or "(document)", pydantic_message(error, doc)))
         raise InputError(problems) from None
     if problems:
         raise InputError(problems)
-    return LoadedBrief(brief, doc)
+    return LoadedBrief(brief, doc, frozenset(used))
 
 
 def load_briefs(paths: Iterable[Path]) -> list[LoadedBrief]:

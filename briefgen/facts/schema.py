@@ -244,6 +244,18 @@ class Cited(Model):
         "true, 4 doubtful, 5 improbable, 6 cannot be judged.",
     )
 
+    @model_validator(mode="after")
+    def _variant_fields_exist(self) -> Cited:
+        for variant in self.variants:
+            if not has_field(type(self), variant.field):
+                names = ", ".join(n for n in type(self).model_fields if n not in {"sources", "variants"})
+                raise PydanticCustomError(
+                    "variant_field",
+                    "variant field '{field}' is not a field of this fact (its fields: {names})",
+                    {"field": variant.field, "names": names},
+                )
+        return self
+
 
 class Source(Model):
     id: SourceId
@@ -297,9 +309,18 @@ class BriefMeta(Model):
     summary: Markdown | None = Field(None, description="Bottom line up front, one short paragraph.")
 
 
+def _name_or_actor(schema: dict[str, Any]) -> None:
+    """Editors: a participant names a library actor or gives its name inline."""
+    schema["required"] = [r for r in schema.get("required", []) if r != "name"]
+    schema["anyOf"] = [{"required": ["name"]}, {"required": ["actor"]}]
+
+
 class Participant(Model):
+    model_config = ConfigDict(json_schema_extra=_name_or_actor)
+
+    actor: Slug | None = Field(None, description="Id of a library actor; fills name and affiliation.")
     name: Text
-    role: Text
+    role: Text = Field(description="The role at this event.")
     affiliation: Text | None = Field(None, description="Country or organisation represented.")
 
 
@@ -320,15 +341,60 @@ class Format(Cited):
     participants: list[Participant] = Field(default_factory=list)
 
 
+#: Event kinds whose facts are a designation: targets and measures, never participants.
+DESIGNATION_KINDS = frozenset({"sanctions designation", "designation", "listing"})
+
+
+def is_designation(kind: str) -> bool:
+    return kind.strip().lower() in DESIGNATION_KINDS
+
+
+class Target(Model):
+    """Who a designation lists, and what for (the designation's sources cover it)."""
+
+    actor: Slug | None = Field(None, description="Id of a library actor; fills name and country.")
+    name: Text
+    country: Text | None = None
+    listed_for: Markdown | None = Field(None, description="What the target was designated for.")
+    measures: list[Text] = Field(default_factory=list, description="Measures on this target alone.")
+
+
 class Event(Cited):
-    kind: Text = Field(description="e.g. summit, ministerial, state visit, election.")
+    kind: Text = Field(
+        description="summit, meeting, call, sanctions designation, signing, delivery, statement, exercise, election."
+    )
     title: Text
     date: PartialDate
     end_date: PartialDate | None = None
     place: Place
+    action: Slug | None = Field(None, description="Id of the library action this event is; fills the fields below.")
     participants: list[Participant] = Field(default_factory=list)
     formats: list[Format] = Field(default_factory=list)
+    imposed_by: Text | None = Field(None, description="A designation: who imposed it.")
+    law: Slug | None = Field(None, description="A designation: id of the library authority it rests on.")
+    legal_basis: Text | None = Field(None, description="A designation: the legal instrument and section.")
+    targets: list[Target] = Field(default_factory=list, description="A designation: who was listed.")
+    measures: list[Text] = Field(default_factory=list, description="A designation: measures on every target.")
     summary: Markdown | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Event:
+        if is_designation(self.kind):
+            if self.participants or self.formats:
+                raise PydanticCustomError(
+                    "designation_participants",
+                    "a {kind} has targets, not participants or formats: list who was designated under 'targets'",
+                    {"kind": self.kind},
+                )
+            if not self.targets:
+                raise PydanticCustomError("designation_targets", "a {kind} needs 'targets'", {"kind": self.kind})
+        elif self.targets or self.measures or self.imposed_by:
+            raise PydanticCustomError(
+                "not_designation",
+                "targets, measures and imposed_by belong to a sanctions designation, not a {kind}",
+                {"kind": self.kind},
+            )
+        return self
 
 
 class Money(Model):
@@ -419,6 +485,7 @@ class Listing(Cited):
 
 
 class Precedent(Cited):
+    action: Slug | None = Field(None, description="Id of the library action this precedent is.")
     date: PartialDate
     target: Text
     country: Text | None = None
@@ -462,6 +529,7 @@ class Assessment(Cited):
 
 
 class SanctionRisk(Cited):
+    law: Slug | None = Field(None, description="Id of a library authority; fills regime, legal basis, enacted.")
     regime: Text = Field(description="Sanctions regime, e.g. a statute and section.")
     question: Literal["first", "further"] = Field(
         "first",
@@ -555,8 +623,52 @@ def walk_cited(value: object, loc: tuple[str | int, ...]) -> Iterator[tuple[tupl
             yield from walk_cited(item, (*loc, index))
 
 
+def has_field(model: type[BaseModel], dotted: str) -> bool:
+    """Whether ``dotted`` (``term.end``) names a field of ``model`` or of its nested models."""
+    current: Any = model
+    for part in dotted.split("."):
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return False
+        current = _model_in(fields[part].annotation)
+    return True
+
+
+def _model_in(annotation: Any) -> Any:
+    """The model inside ``X | None`` or ``list[X]``, else the annotation."""
+    for arg in getattr(annotation, "__args__", ()):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation
+
+
+def field_is_date(model: type[BaseModel], dotted: str) -> bool:
+    """Whether ``dotted`` names a date field (so a variant's value reads as a date)."""
+    current: Any = model
+    for part in dotted.split("."):
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return False
+        annotation = fields[part].annotation
+        current = _model_in(annotation)
+    args = getattr(annotation, "__args__", (annotation,))
+    return any(a is PartialDate or a is dt.date for a in args)
+
+
+_LIBRARY_ID = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$", "description": "Id of a library entry."}
+
+
+def _or_library_id(schema: dict[str, Any], model: str, name: str) -> None:
+    prop = schema["$defs"][model]["properties"][name]
+    prop["items"] = {"anyOf": [prop["items"], _LIBRARY_ID]}
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of an input file, for editors and other tools."""
     schema = Brief.model_json_schema()
+    # Library references are resolved before validation; editors must accept them too.
+    schema["properties"]["sources"]["items"] = {"anyOf": [schema["properties"]["sources"]["items"], _LIBRARY_ID]}
+    _or_library_id(schema, "SanctionRisk", "precedents")
+    _or_library_id(schema, "SanctionRisk", "listings")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -136,6 +136,7 @@ def load_yaml(path: Path) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        message += _trap_hint(exc, text)
         raise InputError([Problem(name, line, col, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, 1, 1, "", f"invalid YAML: {exc}")]) from None
@@ -145,6 +146,16 @@ def load_yaml(path: Path) -> YamlDocument:
     doc = YamlDocument(path=path, data=data)
     _record(node, (), doc.positions)
     return doc
+
+
+def _trap_hint(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """The usual reason for a parse error a writer of facts meets."""
+    if "mapping values are not allowed" in str(exc.problem):
+        return (
+            "; a value that contains ': ' must be quoted, "
+            'e.g. title: "Talks: the outcome" (or written as a >- block on the next lines)'
+        )
+    return ""
 
 
 def _record(node: yaml.Node, loc: Path_, positions: dict[Path_, tuple[int, int]]) -> None:

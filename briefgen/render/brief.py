@@ -20,7 +20,7 @@ from briefgen.analysis.estimative import (
     parse_likelihood,
     terms_in,
 )
-from briefgen.facts.schema import Brief, Cited, PartialDate, Source
+from briefgen.facts.schema import Brief, Cited, PartialDate, Source, field_is_date
 from briefgen.render import charts
 from briefgen.render.environment import render_template
 from briefgen.render.formatting import format_money
@@ -40,6 +40,16 @@ class Reference:
         return f"src-{self.number}"
 
 
+def variant_value(statement: Cited, field: str, value: str) -> str:
+    """A variant's value as the brief prints that field: a date as a date (``Dec 2030``)."""
+    if field_is_date(type(statement), field):
+        try:
+            return PartialDate.parse(value).human()
+        except ValueError:
+            return value
+    return value
+
+
 def source_key(source: Source) -> str:
     """Identity of a cited document: the same URL, or the same publisher, title and date.
 
@@ -48,14 +58,6 @@ def source_key(source: Source) -> str:
     if source.url:
         return source.url.rstrip("/").lower()
     return "|".join((source.publisher.lower(), " ".join(source.title.lower().split()), str(source.published or "")))
-
-
-def _human_value(value: str) -> str:
-    """A variant's value as the reader sees it: dates as "Nov 2021", not ISO."""
-    try:
-        return PartialDate.parse(value).human()
-    except ValueError:
-        return value
 
 
 class Citations:
@@ -115,7 +117,7 @@ class Citations:
         notes = Markup("; ").join(
             Markup("{refs} gives {field} {value}").format(
                 field=escape(v.field.replace(".", " ").replace("_", " ")),
-                value=escape(_human_value(v.value)),
+                value=escape(variant_value(statement, v.field, v.value)),
                 refs=self.links(v.sources, brief_index),
             )
             for v in statement.variants

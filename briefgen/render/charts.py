@@ -17,7 +17,7 @@ from typing import Literal
 from markupsafe import Markup, escape
 
 from briefgen.analysis.estimative import SCALE
-from briefgen.facts.schema import Brief, PartialDate
+from briefgen.facts.schema import Brief, Event, PartialDate, Precedent
 
 FONT = "Inter, 'Helvetica Neue', Arial, 'DejaVu Sans', sans-serif"
 INK, MUTED, ACCENT, RULE = "#1b1f24", "#5b6470", "#1d4e89", "#d3d9e1"
@@ -105,12 +105,20 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
                     )
                 )
         for p in risk.precedents:
+            if brief.event and _same_action(brief.event, p):
+                continue  # the event itself: one line on the timeline, not two
             add(TimelineEntry(p.date, f"Sanctioned: {p.target}", "precedent", tuple(p.sources)))
     for w in brief.outlook:
         if w.by:
             add(TimelineEntry(w.by, f"Watch: {w.text}", "watch", tuple(w.sources)))
     add(TimelineEntry(PartialDate.parse(brief.brief.date), "This brief", "now"))
     return sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
+
+
+def _same_action(event: Event, precedent: Precedent) -> bool:
+    if event.action and precedent.action:
+        return event.action == precedent.action
+    return precedent.date == event.date and any(t.name in precedent.target for t in event.targets)
 
 
 def timeline(brief: Brief, chart_id: str = "timeline-chart") -> Chart | None:

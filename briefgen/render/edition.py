@@ -31,6 +31,7 @@ from briefgen.render.formatting import format_money
 if TYPE_CHECKING:
     from briefgen.analysis.editions import Change, Window
     from briefgen.analysis.risk import Assessment
+    from briefgen.facts.library import Action
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class EditionInfo:
     label: str
     changes: list[Change]
     previous_id: str | None
+    actions: Sequence[Action] = ()  # library actions dated in the window
 
 
 def render_edition_html(
@@ -183,8 +185,10 @@ def _edition_context(
         entries = [e for e in entries if e.kind in {"event", "law", "listing", "precedent"}]
     timelines = charts.timeline_charts(entries, "timeline-chart") if len(entries) >= 3 else []
     sections = [Section("changes", "What changed", "edition/changes.html.j2")]
-    if not parts:
+    if not parts and not edition.actions:
         sections.append(Section("no-developments", "No new developments", "edition/empty.html.j2"))
+    if edition.actions:
+        sections.append(Section("actions", "Actions recorded in the library", "edition/actions.html.j2"))
     if any(p.brief.key_judgments or p.brief.brief.summary for p in parts):
         sections.append(Section("key-judgments", "Key judgments", "edition/judgments.html.j2"))
     sections += [Section(p.anchor, p.brief.brief.title, "edition/event.html.j2", p) for p in parts]

@@ -252,7 +252,8 @@ class Preview:
             except InputError:
                 config = Config(root=self.root)
         config_file = self.root / CONFIG_NAME
-        folders = {config.inputs_dir, config.templates_dir, config.assets_dir}
+        # The fact library beside the inputs: an edit there can change every brief.
+        folders = {config.inputs_dir, config.templates_dir, config.assets_dir, _library_dir(config)}
         sources = sorted({f.resolve() for f in folders if f.is_dir()})
         if config_file.is_file():
             sources.append(config_file.resolve())
@@ -322,6 +323,12 @@ class _Plan:
     config_file: Path
 
 
+def _library_dir(config: Config) -> Path:
+    from briefgen.facts.library import LIBRARY_DIR
+
+    return config.inputs_dir.resolve().parent / LIBRARY_DIR
+
+
 class _Relevant:
     """watchfiles filter: the changes that matter to the preview, and what each calls for."""
 
@@ -331,7 +338,11 @@ class _Relevant:
         self._default = DefaultFilter()
         self.inputs = plan.config.inputs_dir.resolve()
         self.output = plan.config.output_dir.resolve()
-        self.theme = (plan.config.templates_dir.resolve(), plan.config.assets_dir.resolve())
+        self.theme = (
+            plan.config.templates_dir.resolve(),
+            plan.config.assets_dir.resolve(),
+            _library_dir(plan.config).resolve(),
+        )
         self.config_file = plan.config_file
 
     def __call__(self, change: Change, path: str) -> bool:

@@ -7,6 +7,7 @@ in :mod:`briefgen.config`, so it always lists exactly the options briefgen reads
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import types
 import typing
@@ -192,19 +193,67 @@ def _starter_files() -> dict[Path, str]:
     files = {Path("briefgen.toml"): _starter_config()}
     for example in sorted((STARTER_DIR / "inputs").glob("*.yaml")):
         files[Path("inputs") / example.name] = example.read_text(encoding="utf-8")
+    for entry in sorted((STARTER_DIR / "library").glob("*.yaml")):
+        files[Path("library") / entry.name] = entry.read_text(encoding="utf-8")
+    files.update(schema_files())
     files[Path("stakeholders.yaml")] = (STARTER_DIR / "stakeholders.yaml").read_text(encoding="utf-8")
     files[Path("templates") / "README.md"] = _templates_readme()
     files[Path(".gitignore")] = (STARTER_DIR / "gitignore").read_text(encoding="utf-8")
     return files
 
 
-def new_workspace(target: Path, *, force: bool = False) -> list[Path]:
+def schema_files() -> dict[Path, str]:
+    """The JSON Schemas the first line of every input and library file points editors at."""
+    import json
+
+    from briefgen.facts.library import library_schema
+    from briefgen.facts.schema import json_schema
+
+    def dump(schema: dict[str, object]) -> str:
+        return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+    return {Path("schema") / "brief.json": dump(json_schema()), Path("schema") / "library.json": dump(library_schema())}
+
+
+def add_skeleton(target: Path, kind: str, today: dt.date) -> list[Path]:
+    """A skeleton brief of ``kind`` in an existing workspace's inputs (and its schemas)."""
+    from briefgen.workspace.skeletons import EVENT_KINDS, skeleton
+
+    if kind not in EVENT_KINDS:
+        raise UsageError(f"--event-kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
+    name, text = skeleton(kind, today)
+    path = target / "inputs" / name
+    if path.exists():
+        raise UsageError(f"{path} already exists; rename it or edit it")
+    written = []
+    for relative, content in schema_files().items():
+        if not (target / relative).exists():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            (target / relative).write_text(content, encoding="utf-8")
+            written.append(target / relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return [*written, path]
+
+
+def new_workspace(
+    target: Path, *, force: bool = False, event_kind: str | None = None, today: dt.date | None = None
+) -> list[Path]:
     """Create a workspace in ``target`` and return the files written.
 
     ``target`` is created if missing. A folder that already has something in it (other
     than ``.git``) is refused unless ``force``; with ``force``, starter files replace
-    files of the same name and everything else is left alone.
+    files of the same name and everything else is left alone. With ``event_kind``, a
+    skeleton brief of that kind is added; in an existing workspace (one with ``inputs/``)
+    only the skeleton is written.
     """
+    from briefgen.workspace.skeletons import EVENT_KINDS
+
+    today = today or dt.date.today()
+    if event_kind is not None and event_kind not in EVENT_KINDS:  # refused before anything is written
+        raise UsageError(f"--event-kind {event_kind!r}: expected one of {', '.join(EVENT_KINDS)}")
+    if event_kind is not None and (target / "inputs").is_dir() and not force:
+        return add_skeleton(target, event_kind, today)
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
     if target.is_dir() and not force:
@@ -223,4 +272,6 @@ def new_workspace(target: Path, *, force: bool = False) -> list[Path]:
         path.write_text(content, encoding="utf-8")
         written.append(path)
     (target / "output").mkdir(exist_ok=True)
+    if event_kind is not None:
+        written += [p for p in add_skeleton(target, event_kind, today) if p not in written]
     return written

@@ -349,3 +349,18 @@ def test_the_further_sanctions_question_passes_strict_and_needs_a_model_that_ans
     (finding,) = [f for f in found if f.rule == "model-evidence"]
     assert "no baseline for the question 'further'" in finding.message and finding.severity == "error"
     assert further.splitlines()[finding.line - 1].strip() == "question: further"
+
+
+def test_a_library_entry_no_brief_uses_is_a_note(tmp_path: Path) -> None:
+    from briefgen.builds.briefs import lint_library_usage
+    from briefgen.config import load_config
+
+    from ..conftest import SEED, make_workspace
+
+    workspace = make_workspace(tmp_path, SEED)  # the seed alone leaves the Turkey-only entries unused
+    before = {f.message for f in lint_library_usage(load_config(workspace))}
+    extra = workspace / "library" / "extra.yaml"
+    extra.write_text("actors:\n  - {id: nobody, name: No One, kind: person}\n", encoding="utf-8")
+    (note,) = [f for f in lint_library_usage(load_config(workspace)) if f.message not in before]
+    assert note.severity == "info" and note.line == 2 and note.file.endswith("extra.yaml")
+    assert note.message == "actors entry 'nobody' is used by no brief"

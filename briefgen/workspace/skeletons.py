@@ -1,0 +1,134 @@
+"""Skeleton briefs, one per event kind, for ``briefgen new --event-kind KIND``.
+
+Each skeleton validates as written (placeholders in angle brackets are text), so a
+workspace builds at once; ``briefgen lint`` then lists what is still to be filled in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+__all__ = ["EVENT_KINDS", "skeleton"]
+
+#: What each kind's event block holds beyond title, date and place.
+EVENT_KINDS: dict[str, str] = {
+    "summit": "participants with their roles, and the formats held (a leaders' meeting, a 2+2…)",
+    "meeting": "participants with their roles, and the formats held",
+    "call": "the participants on the call",
+    "sanctions-designation": "who imposed it, the law, the targets and what each was listed for, the measures",
+    "signing": "the signatories; the agreement itself goes under agreements:",
+    "delivery": "who delivered what to whom; the contract goes under agreements:",
+    "statement": "who made it; what it said goes in the summary",
+    "exercise": "the forces taking part, as participants",
+    "election": "the candidates, as participants; the result goes in the summary",
+}
+
+_HEADER = """\
+# yaml-language-server: $schema=../schema/brief.json
+# A new brief about a {kind}. Replace every <placeholder>, then: briefgen lint
+# The event holds {what}.
+# Facts kept in library/ are used by id: participants [{{actor: ID, role: …}}],
+# sources [ID], sanction_risk {{law: ID, precedents: [ID]}}. See `briefgen library list`.
+
+brief:
+  id: {slug}
+  title: "<Title of the brief>"
+  date: {today}
+  author: "<Your name>"
+  summary: >-
+    <Bottom line up front, in two or three sentences.>
+
+sources:
+  - id: source-1
+    publisher: "<Publisher>"
+    title: "<Title of the report or statement>"
+    published: {today}
+    kind: {source_kind}
+
+key_judgments:
+  - text: >-
+      <What you judge will happen, and why.>
+    likelihood: likely
+    confidence: moderate
+    sources: [source-1]
+
+event:
+  kind: {event_kind}
+  title: "<What happened>"
+  date: {today}
+  place: {{city: "<City>", country: "<Country>"}}
+"""
+
+_PEOPLE = """\
+  participants:
+    - {name: "<Name, or use actor: ID>", role: "<Role at this event>", affiliation: "<Country>"}
+    - {name: "<Name>", role: "<Role>", affiliation: "<Country>"}
+"""
+
+_BODY: dict[str, str] = {
+    "summit": _PEOPLE
+    + """\
+  formats:
+    - name: Leaders' meeting
+      description: "<What the format was for>"
+      sources: [source-1]
+""",
+    "meeting": _PEOPLE,
+    "call": _PEOPLE,
+    "sanctions-designation": """\
+  imposed_by: "<Who imposed it, e.g. a ministry>"
+  legal_basis: "<Law and section; or law: ID of a library authority>"
+  targets:
+    - name: "<Designated entity or person; or actor: ID>"
+      country: "<Country>"
+      listed_for: "<What it was designated for>"
+      measures: ["<A measure on this target alone>"]
+  measures:
+    - "<A measure on every target>"
+""",
+    "signing": _PEOPLE,
+    "delivery": _PEOPLE,
+    "statement": """\
+  participants:
+    - {name: "<Who spoke>", role: "<Their office>", affiliation: "<Country>"}
+""",
+    "exercise": _PEOPLE,
+    "election": _PEOPLE,
+}
+
+_TAIL = """\
+  summary: >-
+    <What happened, in your own words.>
+  sources: [source-1]
+"""
+
+_AGREEMENT = """
+agreements:
+  - title: "<Agreement or contract>"
+    kind: "{kind}"
+    parties: ["<Party>", "<Party>"]
+    signed: {today}
+    status: {status}
+    sources: [source-1]
+"""
+
+
+def skeleton(kind: str, today: dt.date) -> tuple[str, str]:
+    """(file name, YAML text) of a new brief about an event of ``kind``."""
+    if kind not in EVENT_KINDS:
+        raise KeyError(kind)
+    slug = f"new-{kind}-{today:%Y-%m}"
+    text = _HEADER.format(
+        kind=kind.replace("-", " "),
+        what=EVENT_KINDS[kind],
+        slug=slug,
+        today=today.isoformat(),
+        source_kind="official-statement" if kind in {"sanctions-designation", "statement"} else "news",
+        event_kind=kind.replace("-", " "),
+    )
+    text += _BODY[kind] + _TAIL
+    if kind == "signing":
+        text += _AGREEMENT.format(kind="agreement", status="signed", today=today.isoformat())
+    if kind == "delivery":
+        text += _AGREEMENT.format(kind="arms contract", status="delivering", today=today.isoformat())
+    return f"{today.isoformat()}-{slug.removesuffix(f'-{today:%Y-%m}')}.yaml", text

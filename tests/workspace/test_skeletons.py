@@ -1,0 +1,59 @@
+"""``briefgen new``: a fact library, editor schemas, and a skeleton brief for every event kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from briefgen.facts.load import load_briefs
+from briefgen.workspace.scaffold import new_workspace
+from briefgen.workspace.skeletons import EVENT_KINDS
+
+from ..conftest import run_cli
+
+DAY = dt.date(2030, 3, 4)
+
+
+def test_new_wires_the_schemas_into_every_input_and_library_file(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    written = new_workspace(root, today=DAY)
+    yaml_files = [p for p in written if p.suffix == ".yaml" and p.parent.name in {"inputs", "library"}]
+    assert {p.parent.name for p in yaml_files} == {"inputs", "library"}
+    for path in yaml_files:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        target = "brief.json" if path.parent.name == "inputs" else "library.json"
+        assert first == f"# yaml-language-server: $schema=../schema/{target}"
+        assert (path.parent / ".." / "schema" / target).resolve().is_file()
+    library_schema = json.loads((root / "schema" / "library.json").read_text(encoding="utf-8"))
+    assert set(library_schema["properties"]) == {"sources", "actors", "authorities", "actions"}
+    (loaded,) = load_briefs([root / "inputs"])
+    assert loaded.brief.event is not None and loaded.brief.event.participants[0].name == "I. Halvorsen"
+    assert "halvorsen" in loaded.used
+
+
+def test_every_event_kind_scaffolds_a_brief_that_validates(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    new_workspace(root, today=DAY)
+    for kind in EVENT_KINDS:
+        (path,) = new_workspace(root, event_kind=kind, today=DAY)  # an existing workspace: the skeleton only
+        assert path.parent == root / "inputs" and path.read_text(encoding="utf-8").startswith("# yaml-language-server")
+    briefs = {b.brief.brief.id: b.brief for b in load_briefs([root / "inputs"])}
+    assert len(briefs) == len(EVENT_KINDS) + 1
+    designation = briefs["new-sanctions-designation-2030-03"].event
+    assert designation is not None and designation.targets and not designation.participants
+    assert briefs["new-signing-2030-03"].agreements[0].status == "signed"
+
+
+def test_cli_event_kind_refuses_an_unknown_kind_and_library_commands_look_entries_up(tmp_path: Path) -> None:
+    result = run_cli("new", "ws", "--event-kind", "picnic", cwd=tmp_path)
+    assert result.returncode == 2 and "--event-kind 'picnic': expected one of summit, meeting, call" in result.stderr
+    assert not (tmp_path / "ws").exists()  # refused before anything was written
+    assert run_cli("new", "ws", cwd=tmp_path).returncode == 0
+    listed = run_cli("library", "list", cwd=tmp_path / "ws")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0].split()[:3] == ["actors", "halvorsen", "I."]
+    shown = run_cli("library", "show", "kessler", cwd=tmp_path / "ws")
+    assert "name: M. Kessler" in shown.stdout and "# used by: varna-river-accord-2026-05" in shown.stdout
+    missing = run_cli("library", "show", "kesler", cwd=tmp_path / "ws")
+    assert missing.returncode == 2 and "unknown id 'kesler'; nearest: kessler" in missing.stderr
