@@ -252,6 +252,20 @@ class ScheduleSpec(_Section):
         return self
 
 
+class StateOptions(_Section):
+    url: str = Field(
+        "sqlite:///.briefgen/state.db",
+        description="Where the ledger and the schedule runs live: an SQLite file in the workspace, or "
+        "postgresql://USER@HOST:PORT/DATABASE shared by several hosts (password via PGPASSWORD or "
+        "BRIEFGEN_STATE_URL, which overrides this).",
+    )
+    queue: bool = Field(
+        False,
+        description="With PostgreSQL: schedulers queue due editions as tasks for `briefgen worker` processes "
+        "instead of running them.",
+    )
+
+
 class Config(_Section):
     """Everything a build needs to know, with paths resolved against the workspace root."""
 
@@ -261,6 +275,7 @@ class Config(_Section):
     assess: AssessOptions = Field(default_factory=AssessOptions)
     editions: EditionOptions = Field(default_factory=EditionOptions)
     schedules: list[ScheduleSpec] = Field(default_factory=list)
+    state: StateOptions = Field(default_factory=StateOptions)
 
     @model_validator(mode="after")
     def _unique_schedule_names(self) -> Config:

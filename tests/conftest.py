@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,3 +112,42 @@ def parse_html(text: str):  # type: ignore[no-untyped-def]
 
 def text_of(element) -> str:  # type: ignore[no-untyped-def]
     return " ".join("".join(element.itertext()).split())
+
+
+#: Set by .ci/run (scripts/test-postgres): a throw-away PostgreSQL cluster on loopback.
+POSTGRES_URL = os.environ.get("BRIEFGEN_TEST_POSTGRES_URL", "")
+
+
+def postgres_schema_url(name: str) -> str:
+    """A fresh, empty schema in the test cluster, as a URL whose connections use it."""
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{name}"
+
+
+def needs_postgres() -> None:
+    if not POSTGRES_URL and os.environ.get("CI"):
+        pytest.fail("CI must run the PostgreSQL tests: .ci/run exports BRIEFGEN_TEST_POSTGRES_URL")
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL store: BRIEFGEN_TEST_POSTGRES_URL is unset (.ci/run sets it; scripts/test-postgres)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once on the embedded SQLite store and once on PostgreSQL (a fresh schema),
+    so the two never drift. A test that is about the SQLite file itself asks for ``sqlite_only``."""
+    kind = str(request.param)
+    if kind == "postgresql":
+        marker = request.node.get_closest_marker("sqlite_only")
+        if marker:
+            pytest.skip(marker.args[0] if marker.args else "about the SQLite file itself")
+        needs_postgres()
+        schema = "t_" + uuid.uuid4().hex[:12]
+        monkeypatch.setenv("BRIEFGEN_STATE_URL", postgres_schema_url(schema))
+    else:
+        monkeypatch.delenv("BRIEFGEN_STATE_URL", raising=False)
+    return kind

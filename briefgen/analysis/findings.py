@@ -33,6 +33,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "unknown-scenario": ("error", "a watch item links to a scenario that does not exist"),
     "model-disagreement-stated": ("info", "the analysts disagree with the risk model and say why in the brief"),
     "unused-entry": ("info", "a fact-library entry no brief uses"),
+    "evidence-mismatch": ("error", "an evidence quote is not in its source's saved text, or names an unknown source"),
+    "to-confirm": ("warning", "a draft's candidate fact is still to confirm (turn it into a fact or delete it)"),
 }
 
 

@@ -17,9 +17,10 @@ from pydantic import BaseModel
 from briefgen.analysis.estimative import Likelihood, Row, UnknownLikelihood, parse_likelihood, terms_in
 from briefgen.analysis.findings import Finding
 from briefgen.analysis.risk import RiskModel, assess, unknown_factor_references
+from briefgen.facts.evidence import quote_in, text_path
 from briefgen.facts.library import Library, unused
 from briefgen.facts.load import LoadedBrief, display_name
-from briefgen.facts.schema import Brief, Cited, PartialDate, Source
+from briefgen.facts.schema import Brief, Cited, Evidence, PartialDate, Source
 
 Loc = tuple[str | int, ...]
 
@@ -33,7 +34,8 @@ _HEDGE = re.compile(
 
 
 class _Linter:
-    def __init__(self, loaded: LoadedBrief, model: RiskModel | None) -> None:
+    def __init__(self, loaded: LoadedBrief, model: RiskModel | None, root: Path | None = None) -> None:
+        self.root = root
         self.loaded = loaded
         self.brief: Brief = loaded.brief
         self.model = model
@@ -352,6 +354,68 @@ class _Linter:
                         f"{', '.join(other.sources)}; keep one entry and record the other under `variants`",
                     )
 
+    # ---------------------------------------------------------------- evidence and drafts
+    def _evidence(self) -> Iterator[tuple[Loc, Evidence]]:
+        for loc, statement in self.brief.cited():
+            if isinstance(statement.evidence, list):  # a risk factor's `evidence` is prose
+                for index, item in enumerate(statement.evidence):
+                    yield (*loc, "evidence", index), item
+        for index, candidate in enumerate(self.brief.candidates):
+            if candidate.evidence is not None:
+                yield ("candidates", index, "evidence"), candidate.evidence
+
+    def evidence(self) -> None:
+        """Every quote must be in its source's saved text (when the workspace has it)."""
+        known = {s.id for s in self.brief.sources}
+        texts: dict[str, str | None] = {}
+        for loc, item in self._evidence():
+            if item.source not in known:
+                self.add(
+                    (*loc, "source"),
+                    "evidence-mismatch",
+                    f"{_describe(loc)} quotes unknown source {item.source!r} (known: {', '.join(sorted(known))})",
+                )
+                continue
+            if self.root is None:
+                continue
+            if item.source not in texts:
+                path = text_path(self.root, item.source)
+                texts[item.source] = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+            text = texts[item.source]
+            if text is not None and not quote_in(item.quote, text):
+                self.add(
+                    (*loc, "quote"),
+                    "evidence-mismatch",
+                    f"{_describe(loc)}: {item.quote!r} is not in the text of {item.source!r}"
+                    f"{' at ' + item.locator if item.locator else ''}",
+                )
+
+    def drafts(self) -> None:
+        if self.brief.brief.draft:
+            self.add(
+                ("brief", "draft"),
+                "to-confirm",
+                f"a draft with {len(self.brief.candidates)} candidate(s) to confirm; "
+                "remove `draft: true` when it is done (build it meanwhile with --drafts)",
+            )
+        for index, c in enumerate(self.brief.candidates):
+            parsed = ""
+            if "date" in c.value and c.value["date"] is None:
+                readings = " or ".join(str(r) for r in c.value.get("readings", []))
+                parsed = f" = ? ({readings or c.value.get('note', 'unresolved')})"
+            elif "date" in c.value:
+                parsed = f" = {c.value['date']} ({c.value.get('precision', '?')})"
+            elif "amount" in c.value:
+                parsed = f" = {c.value['amount']} {c.value.get('currency', '')}".rstrip()
+            elif "id" in c.value:
+                parsed = f" = {c.value['id']}"
+            text = c.text if len(c.text) <= 60 else c.text[:57] + "…"
+            self.add(
+                ("candidates", index),
+                "to-confirm",
+                f"{c.kind} {text!r}{parsed} → {c.belongs.replace('_', ' ')} (sentence {c.sentence})",
+            )
+
     # ---------------------------------------------------------------- the model
     def model_checks(self) -> None:
         risk = self.brief.sanction_risk
@@ -439,9 +503,10 @@ def _differences(a: Cited, b: Cited) -> Iterator[tuple[str, str, str]]:
             yield name, str(left), str(right)
 
 
-def lint_brief(loaded: LoadedBrief, model: RiskModel | None = None) -> list[Finding]:
-    """Every finding for one brief, sorted by line."""
-    linter = _Linter(loaded, model)
+def lint_brief(loaded: LoadedBrief, model: RiskModel | None = None, root: Path | None = None) -> list[Finding]:
+    """Every finding for one brief, sorted by line. ``root`` is the workspace whose
+    ``library/texts/`` holds the sources' texts that evidence quotes are checked against."""
+    linter = _Linter(loaded, model, root)
     linter.sourcing()
     linter.grading()
     linter.cutoff()
@@ -451,6 +516,8 @@ def lint_brief(loaded: LoadedBrief, model: RiskModel | None = None) -> list[Find
     linter.dates()
     linter.disagreements()
     linter.model_checks()
+    linter.evidence()
+    linter.drafts()
     return sorted(set(linter.findings), key=lambda f: (f.file, f.line, f.rule, f.message))
 
 
@@ -479,10 +546,12 @@ def _compared(a: Cited, b: Cited) -> Iterator[tuple[str, str, str]]:
             yield field, x, y
 
 
-def lint_briefs(briefs: list[LoadedBrief], model: RiskModel | None = None) -> dict[Path, list[Finding]]:
+def lint_briefs(
+    briefs: list[LoadedBrief], model: RiskModel | None = None, root: Path | None = None
+) -> dict[Path, list[Finding]]:
     """Every finding for each brief, plus conflicts between briefs: the same fact (an
     agreement, a precedent, an event) given different dates or amounts by different sources."""
-    found = {loaded.path: lint_brief(loaded, model) for loaded in briefs}
+    found = {loaded.path: lint_brief(loaded, model, root) for loaded in briefs}
     seen: dict[str, tuple[LoadedBrief, Loc, Cited]] = {}
     for loaded in briefs:
         for loc, identity, statement in _facts_of(loaded.brief):

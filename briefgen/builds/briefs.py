@@ -148,7 +148,7 @@ def check(inputs: Sequence[Path] | None = None, config: Config | None = None) ->
     briefs = validate(inputs, config)
     model = model_for(config, briefs)
     _compile_workspace_templates(config)
-    findings = [f for fs in lint_briefs(briefs, model).values() for f in fs]
+    findings = [f for fs in lint_briefs(briefs, model, config.root).values() for f in fs]
     if fails(findings, strict=config.assess.strict):
         shown = {"error"} | ({"warning"} if config.assess.strict else set())
         raise LintFailed([f for f in findings if f.severity in shown])
@@ -162,7 +162,7 @@ def lint(inputs: Sequence[Path] | None = None, config: Config | None = None) -> 
     config = config or load_config()
     briefs = validate(inputs, config)
     model = model_for(config, briefs)
-    findings = lint_briefs(briefs, model)
+    findings = lint_briefs(briefs, model, config.root)
     return [(loaded, findings[loaded.path]) for loaded in briefs]
 
 
@@ -199,6 +199,7 @@ def build(
     progress: Progress | None = None,
     jobs: int = 1,
     force: bool = False,
+    drafts: bool = False,
 ) -> BuildReport:
     """Build HTML and/or PDF briefs for ``inputs`` (default: the workspace's inputs folder).
 
@@ -206,6 +207,7 @@ def build(
     findings are warnings unless ``strict``); an input whose outputs are up to date is not
     rendered again unless ``force``. ``jobs`` > 1 renders in that many worker processes.
     A failure leaves earlier outputs untouched: files are written only once fully rendered.
+    A draft (``brief.draft: true``) is refused unless ``drafts``; then its pages say DRAFT.
     """
     config = config or load_config()
     check_templates_folder(config)
@@ -215,7 +217,7 @@ def build(
     paths = input_paths(config, inputs)
 
     store = BuildCache(config.root / CACHE_FILE)
-    theme = theme_key(config, formats)
+    theme = theme_key(config, formats) + ("|drafts" if drafts else "")
     keys = {p: input_key(p, config.output_dir) + "|" + ",".join(formats) for p in paths}
     prints = {p: fingerprint(theme, [p.read_bytes(), *library_bytes(p)]) for p in paths}
     done: dict[Path, BriefResult] = {}
@@ -234,9 +236,11 @@ def build(
         from briefgen.facts.load import load_briefs
 
         loaded = load_briefs(stale)
+        if not drafts:
+            refuse_drafts(loaded)
         _check_ids_against_cache(loaded, done)
         model = model_for(config, loaded)
-        findings = {b.path: lint_brief(b, model) for b in loaded}
+        findings = {b.path: lint_brief(b, model, config.root) for b in loaded}
         everything = [f for fs in findings.values() for f in fs] + [f for r in done.values() for f in r.findings]
         if fails(everything, strict=strict):  # an error-level finding fails even without --strict
             raise LintFailed([f for f in everything if f.severity == "error" or (strict and f.severity == "warning")])
@@ -263,6 +267,22 @@ def build(
             notify(done[path].brief_id, "cached")
     store.save()
     return BuildReport([done[p] for p in paths])
+
+
+def refuse_drafts(loaded: Sequence[LoadedBrief]) -> None:
+    """A draft's facts are unconfirmed: it is built only when asked for (``--drafts``)."""
+    from briefgen.facts.load import display_name
+
+    problems = []
+    for item in loaded:
+        if item.brief.brief.draft:
+            line, col = item.document.locate(("brief", "draft"))
+            message = (
+                "this is a draft (settle its candidates, then remove `draft: true`); build it as a draft with --drafts"
+            )
+            problems.append(Problem(display_name(item.path), line, col, "brief.draft", message))
+    if problems:
+        raise InputError(problems)
 
 
 def _cached_result(path: Path, entry: dict[str, Any]) -> BriefResult:

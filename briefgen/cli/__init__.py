@@ -6,13 +6,14 @@ imports only Typer at the top; the library is imported inside the commands, so s
 
 from __future__ import annotations
 
-from briefgen.cli import analysis, build, deliver, editions, library, schedule, workspace
+from briefgen.cli import analysis, build, deliver, draft, editions, library, schedule, state, worker, workspace
 from briefgen.cli.app import app, main
 
 __all__ = ["app", "main"]
 
 app.command()(build.build)
 app.command()(build.validate)
+app.command()(draft.draft)
 app.command()(analysis.lint)
 app.command()(analysis.assess)
 app.command()(build.schema)
@@ -24,4 +25,6 @@ app.command()(deliver.send)
 app.command()(deliver.deliveries)
 app.add_typer(editions.edition_app, name="edition")
 app.add_typer(schedule.schedule_app, name="schedule")
+app.add_typer(state.state_app, name="state")
+app.command()(worker.worker)
 app.command()(workspace.doctor)

@@ -38,6 +38,9 @@ def build(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for rendering.")] = 1,
     force: Annotated[bool, typer.Option("--force", help="Render even what is up to date.")] = False,
+    drafts: Annotated[
+        bool, typer.Option("--drafts", help="Build drafts too (from `briefgen draft`); their pages say DRAFT.")
+    ] = False,
 ) -> None:
     """Build the HTML and PDF brief for every input (lint findings are shown as warnings).
 
@@ -56,9 +59,9 @@ def build(
         }
     )
     if quiet:
-        report = run_build(paths, config, strict=strict, jobs=jobs, force=force)
+        report = run_build(paths, config, strict=strict, jobs=jobs, force=force, drafts=drafts)
     else:
-        report = _build_with_progress(paths, config, strict, jobs, force)
+        report = _build_with_progress(paths, config, strict, jobs, force, drafts)
         _print_summary(report)
     console = stderr()
     for finding in report.findings:
@@ -69,7 +72,7 @@ def build(
 
 
 def _build_with_progress(
-    paths: list[Path] | None, config: object, strict: bool | None, jobs: int, force: bool
+    paths: list[Path] | None, config: object, strict: bool | None, jobs: int, force: bool, drafts: bool = False
 ) -> BuildReport:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -86,7 +89,7 @@ def _build_with_progress(
             if step in ("done", "cached"):
                 progress.advance(task)
 
-        return run_build(paths, config, strict=strict, progress=on_step, jobs=jobs, force=force)  # type: ignore[arg-type]
+        return run_build(paths, config, strict=strict, progress=on_step, jobs=jobs, force=force, drafts=drafts)  # type: ignore[arg-type]
 
 
 def _print_summary(report: BuildReport) -> None:

@@ -110,7 +110,7 @@ def schedule_status(
 
     from briefgen.config import load_config
     from briefgen.deliver.redact import redact
-    from briefgen.schedule.runs import RunStore, state_path
+    from briefgen.schedule.runs import RunStore, state_path, state_url
     from briefgen.schedule.tick import secrets_of
     from briefgen.schedule.timing import next_fires, window_of, zone_of
 
@@ -121,7 +121,7 @@ def schedule_status(
     now = dt.datetime.now(dt.UTC)
     secrets = secrets_of(config)
     # Plain lines rather than a table: status is read in logs and over ssh as often as in a terminal.
-    with RunStore(state_path(config)) as store:
+    with RunStore(state_path(config), url=state_url(config)) as store:
         for spec in config.schedules:
             typer.echo(f"{spec.name} {spec.cron} in {spec.timezone or config.editions.timezone}: next runs")
             for fire in next_fires(spec, config, now, 3):
@@ -138,9 +138,12 @@ def schedule_status(
                     status = "failed (partial)"
                 sent = f", sent to {record.sent} of {record.total}" if record.total else ""
                 detail = f": {record.detail}" if record.detail else ""
+                # Which host ran it: with a shared store, schedulers on several machines take turns.
+                host = f" on {record.owner.split('|')[0]}" if record.owner else ""
                 typer.echo(
                     redact(
-                        f"  {record.edition}  due {record.due[:16]}  {status}{sent}, attempt {record.attempts}{detail}",
+                        f"  {record.edition}  due {record.due[:16]}  {status}{sent}, attempt {record.attempts}{host}"
+                        f"{detail}",
                         secrets,
                     )
                 )

@@ -28,7 +28,7 @@ from briefgen.deliver.smtp import SmtpTransport
 from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
 from briefgen.errors import InputError, Problem
 from briefgen.state.claims import ClaimLost
-from briefgen.state.store import STATE_DB
+from briefgen.state.url import parse_url
 
 if TYPE_CHECKING:
     from briefgen.builds.editions import EditionResult
@@ -147,9 +147,10 @@ def _session(
         if outbox or settings.smtp is None
         else SmtpTransport(settings.smtp, secrets=settings.secrets())
     )
-    path = config.root / STATE_DB
+    where = parse_url(config.state.url, config.root)
+    path = where.path
     try:
-        ledger = Ledger.existing(path) if dry_run else Ledger(path, lease=settings.lease)
+        ledger = Ledger.existing(path, where) if dry_run else Ledger(path, lease=settings.lease, url=where)
         if ledger is not None and not dry_run:
             try:
                 ledger.check_continuity(accept_lost=accept_lost_state)
@@ -269,7 +270,8 @@ def deliveries(brief: str | Path | None = None, config: Config | None = None) ->
     if brief is not None:
         path = Path(brief)
         brief_id = _select_briefs(config, [path])[0].brief.brief.id if path.suffix in {".yaml", ".yml"} else str(brief)
-    ledger = Ledger.existing(config.root / STATE_DB)
+    where = parse_url(config.state.url, config.root)
+    ledger = Ledger.existing(where.path, where)
     if ledger is None:
         return []
     with ledger:

@@ -28,8 +28,10 @@ __all__ = [
     "Assessment",
     "Brief",
     "BriefMeta",
+    "Candidate",
     "ContextItem",
     "Event",
+    "Evidence",
     "KeyJudgment",
     "PartialDate",
     "SanctionRisk",
@@ -229,6 +231,22 @@ SOURCE_KINDS = (
 PRIMARY_KINDS = frozenset(SOURCE_KINDS[:4])
 
 
+def _short_quote(value: str) -> str:
+    if len(value.split()) > 30:
+        raise PydanticCustomError("quote", "a quote is a few words (at most about 25), not a passage")
+    return value
+
+
+class Evidence(Model):
+    """The source's own words a fact rests on, with where to find them (ICD 206 pinpoint)."""
+
+    source: SourceId = Field(description="Id of the source quoted.")
+    quote: Annotated[Text, AfterValidator(_short_quote)] = Field(
+        description="A few of the source's words, exactly as written (at most about 25)."
+    )
+    locator: Text | None = Field(None, description="Where in the source: 'para. 3', 'p. 2', 'sentence 7'.")
+
+
 class Cited(Model):
     """A statement that rests on one or more sources.
 
@@ -242,6 +260,9 @@ class Cited(Model):
         None,
         description="Information credibility on the Admiralty scale: 1 confirmed, 2 probably true, 3 possibly "
         "true, 4 doubtful, 5 improbable, 6 cannot be judged.",
+    )
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="The source's words this rests on; lint checks them against its text."
     )
 
     @model_validator(mode="after")
@@ -307,6 +328,9 @@ class BriefMeta(Model):
     language: LanguageTag = "en"
     keywords: list[Text] = Field(default_factory=list)
     summary: Markdown | None = Field(None, description="Bottom line up front, one short paragraph.")
+    draft: bool = Field(
+        False, description="Written by `briefgen draft`: not built without --drafts until its candidates are settled."
+    )
 
 
 def _name_or_actor(schema: dict[str, Any]) -> None:
@@ -505,7 +529,7 @@ ModelFactorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 class Factor(Cited):
     name: Text
     direction: Literal["raises", "lowers", "neutral"]
-    evidence: Markdown
+    evidence: Markdown  # type: ignore[assignment]  # a factor's evidence is its argument, in prose
     factor: ModelFactorId | None = Field(None, description="The risk model's factor this is evidence for.")
     value: Text | None = Field(None, description="The factor's level this evidence supports, e.g. 'high'.")
 
@@ -574,6 +598,26 @@ class Scenarios(Model):
     outcomes: list[Scenario] = Field(min_length=2)
 
 
+class Candidate(Model):
+    """Something `briefgen draft` found in the article: the analyst makes it a fact or deletes it.
+
+    Never rendered. ``start``/``end`` are character offsets in the source's saved text.
+    """
+
+    kind: Literal["date", "money", "quantity", "actor", "authority", "source", "sentence"]
+    text: Text
+    value: dict[str, Any] = Field(default_factory=dict, description="What was parsed: a date, an amount, an id.")
+    belongs: Literal["event", "agreement", "context", "sanction_risk", "outlook"] = Field(
+        description="Where it probably goes in the brief."
+    )
+    sentence: int = Field(ge=1)
+    paragraph: int = Field(ge=1)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    cues: list[str] = Field(default_factory=list, description="Why a sentence was picked: agreement, sanction, …")
+    evidence: Evidence | None = None
+
+
 class Brief(Model):
     """One briefing: metadata, the facts of one event, and the analysis resting on them."""
 
@@ -593,6 +637,10 @@ class Brief(Model):
     def cutoff(self) -> dt.date:
         """The information cutoff: ``as_of``, or the brief's date."""
         return self.brief.as_of or self.brief.date
+
+    candidates: list[Candidate] = Field(
+        default_factory=list, description="A draft's unconfirmed findings; never rendered."
+    )
 
     @model_validator(mode="after")
     def _unique_source_ids(self) -> Brief:

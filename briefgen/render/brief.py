@@ -97,16 +97,33 @@ class Citations:
     def number(self, source_id: str, brief_index: int = 0) -> int:
         return self._numbers[self._keys[brief_index][source_id]]
 
-    def links(self, ids: Sequence[str], brief_index: int = 0) -> Markup:
+    def links(self, ids: Sequence[str], brief_index: int = 0, pinpoints: dict[str, list[str]] | None = None) -> Markup:
+        """``[1,3]``, or with pinpoint locators (ICD 206) ``[1, para. 3; 3]``."""
         numbers = sorted({self.number(i, brief_index) for i in ids})
-        inner = Markup(",").join(Markup('<a href="#src-{0}">{0}</a>').format(n) for n in numbers)
+        at: dict[int, list[str]] = {}
+        for source_id, where in (pinpoints or {}).items():
+            at.setdefault(self.number(source_id, brief_index), []).extend(where)
+        if not at:
+            inner = Markup(",").join(Markup('<a href="#src-{0}">{0}</a>').format(n) for n in numbers)
+        else:
+            inner = Markup("; ").join(
+                Markup('<a href="#src-{0}">{0}</a>{1}').format(
+                    n, Markup(", {}").format(", ".join(dict.fromkeys(at[n]))) if n in at else ""
+                )
+                for n in numbers
+            )
         return Markup('<sup class="cite">[{}]</sup>').format(inner)
 
     def cite(self, statement: Cited, brief_index: int = 0) -> Markup:
         """Reference marks for a statement, plus a visible note where sources disagree."""
         if not statement.sources:
             return Markup('<sup class="cite unsourced" title="No source given">[unsourced]</sup>')
-        marks = self.links(statement.sources, brief_index)
+        pinpoints: dict[str, list[str]] = {}
+        if isinstance(statement.evidence, list):  # a risk factor's `evidence` is prose, not quotes
+            for item in statement.evidence:
+                if item.locator and item.source in statement.sources:
+                    pinpoints.setdefault(item.source, []).append(item.locator)
+        marks = self.links(statement.sources, brief_index, pinpoints)
         if statement.credibility is not None:
             grade = statement.credibility
             marks += Markup(

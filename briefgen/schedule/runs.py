@@ -11,7 +11,9 @@ from typing import Literal
 
 from briefgen.config import Config
 from briefgen.state.claims import make_owner, owner_alive
-from briefgen.state.store import STATE_DB, StateStore, connect_state
+from briefgen.state.migrations import Feature, applied, migrate
+from briefgen.state.store import STATE_DB, StateStore, connect_state, open_state
+from briefgen.state.url import StateURL, location, parse_url
 
 __all__ = ["Attempt", "RunOutcome", "RunRecord"]
 
@@ -63,6 +65,33 @@ _ADDED_COLUMNS = {
     "retry_until": "REAL",  # no retry starts after this: the edition is no longer current
     "last_error": "TEXT",
 }
+
+
+#: The schedule's tables on PostgreSQL, version by version (SQLite keeps its own set-up above).
+FEATURE = Feature(
+    "schedule",
+    versions=[
+        [
+            "CREATE TABLE IF NOT EXISTS schedule_runs (schedule TEXT NOT NULL, edition TEXT NOT NULL,"
+            " due TEXT NOT NULL, status TEXT NOT NULL"
+            " CHECK (status IN ('working', 'sent', 'built', 'skipped', 'failed', 'missed')),"
+            " attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, started_at DOUBLE PRECISION,"
+            " touched_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION, sent INTEGER NOT NULL DEFAULT 0,"
+            " total INTEGER NOT NULL DEFAULT 0, detail TEXT, first_at DOUBLE PRECISION,"
+            " next_retry DOUBLE PRECISION, retry_until DOUBLE PRECISION, last_error TEXT,"
+            " PRIMARY KEY (schedule, edition))",
+            "CREATE TABLE IF NOT EXISTS schedule_marks (schedule TEXT PRIMARY KEY, checked_until TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS schedule_attempts (schedule TEXT NOT NULL, edition TEXT NOT NULL,"
+            " attempt INTEGER NOT NULL, at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION, status TEXT,"
+            " detail TEXT, PRIMARY KEY (schedule, edition, attempt))",
+        ],
+    ],
+    tables=["schedule_runs", "schedule_marks", "schedule_attempts"],
+)
+
+
+#: The tables a dry run copies into memory.
+_TABLES = ("schedule_runs", "schedule_marks", "schedule_attempts")
 
 
 @dataclass(frozen=True)
@@ -117,20 +146,34 @@ class RunStore(StateStore):
     exists): a dry run decides exactly as a real tick would, and writes nothing.
     """
 
-    def __init__(self, path: Path, owner: str | None = None, *, scratch: bool = False) -> None:
+    def __init__(
+        self, path: Path, owner: str | None = None, *, scratch: bool = False, url: StateURL | None = None
+    ) -> None:
+        self.url = location(path, url)
         self.path = path
         self.owner = owner or make_owner()
+        remote = self.url.display() if self.url.postgres else None
         if scratch:
             self._db = sqlite3.connect(":memory:", isolation_level=None)
             self._db.row_factory = sqlite3.Row
         else:
+            self.remote = remote
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = connect_state(path)
-        with self._write() as db:
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                db.execute(statement)
-            _add_columns(db)
-        if scratch and path.is_file():
+            self._db = open_state(path, self.url.dsn, self.url.secrets(), self.where)
+        if self.postgres:
+            try:
+                migrate(self._db, FEATURE, self.where)
+            except BaseException:
+                self._db.close()
+                raise
+        else:
+            with self._write() as db:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                _add_columns(db)
+        if scratch and remote is not None:
+            _copy_rows(open_state(path, self.url.dsn, self.url.secrets(), remote), self._db, remote)
+        elif scratch and path.is_file():
             connect_state(path, wal=False).close()  # a damaged file is one line (StateError), not a traceback
             _copy_from(path, self._db)  # outside a transaction: DETACH cannot run inside one
 
@@ -184,6 +227,7 @@ class RunStore(StateStore):
         now = time.time()
         at = now if at is None else at
         with self._write() as db:
+            self._lock("schedule", schedule, edition)
             row = db.execute(
                 "SELECT * FROM schedule_runs WHERE schedule = ? AND edition = ?", (schedule, edition)
             ).fetchone()
@@ -193,10 +237,7 @@ class RunStore(StateStore):
                     " touched_at, first_at) VALUES (?, ?, ?, 'working', 1, ?, ?, ?, ?)",
                     (schedule, edition, due, self.owner, now, now, at),
                 )
-                db.execute(
-                    "INSERT OR REPLACE INTO schedule_attempts (schedule, edition, attempt, at) VALUES (?, ?, 1, ?)",
-                    (schedule, edition, at),
-                )
+                db.execute(_ATTEMPT, (schedule, edition, 1, at))
                 return Claim(True, "new")
             record = RunRecord(**dict(row))
             if record.status == "working" and not record.stale(self.owner, now):
@@ -217,10 +258,7 @@ class RunStore(StateStore):
                 " WHERE schedule = ? AND edition = ?",
                 (self.owner, now, now, f"claimed ({reason})", first, schedule, edition),
             )
-            db.execute(
-                "INSERT OR REPLACE INTO schedule_attempts (schedule, edition, attempt, at) VALUES (?, ?, ?, ?)",
-                (schedule, edition, record.attempts + 1, at),
-            )
+            db.execute(_ATTEMPT, (schedule, edition, record.attempts + 1, at))
             return Claim(True, reason, record)
 
     def touch(self, schedule: str, edition: str, detail: str) -> None:
@@ -275,8 +313,9 @@ class RunStore(StateStore):
         now = time.time()
         with self._write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO schedule_runs (schedule, edition, due, status, touched_at, finished_at, detail)"
-                " VALUES (?, ?, ?, 'missed', ?, ?, 'missed while briefgen was not running; skipped by policy')",
+                "INSERT INTO schedule_runs (schedule, edition, due, status, touched_at, finished_at, detail)"
+                " VALUES (?, ?, ?, 'missed', ?, ?, 'missed while briefgen was not running; skipped by policy')"
+                " ON CONFLICT (schedule, edition) DO NOTHING",
                 (schedule, edition, due, now, now),
             )
 
@@ -288,9 +327,33 @@ class RunStore(StateStore):
         with self._write() as db:
             db.execute(
                 "INSERT INTO schedule_marks (schedule, checked_until) VALUES (?, ?)"
-                " ON CONFLICT (schedule) DO UPDATE SET checked_until = MAX(checked_until, excluded.checked_until)",
+                " ON CONFLICT (schedule) DO UPDATE SET checked_until = CASE WHEN excluded.checked_until"
+                " > schedule_marks.checked_until THEN excluded.checked_until ELSE schedule_marks.checked_until END",
                 (schedule, when.astimezone(dt.UTC).isoformat()),
             )
+
+
+# A new attempt row replaces whatever an earlier claim of the same number left.
+_ATTEMPT = (
+    "INSERT INTO schedule_attempts (schedule, edition, attempt, at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (schedule, edition, attempt) DO UPDATE SET at = excluded.at, finished_at = NULL,"
+    " status = NULL, detail = NULL"
+)
+
+
+def _copy_rows(source: sqlite3.Connection, db: sqlite3.Connection, where: str) -> None:
+    """Copy the schedule tables of a PostgreSQL store into the in-memory ``db`` (a dry run), reading only."""
+    try:
+        if applied(source, FEATURE.name) == 0:
+            return  # nothing recorded yet (and a dry run creates nothing)
+        for table in _TABLES:
+            rows = source.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 (our own table names)
+            for row in rows:
+                keys = list(row.keys())
+                names, marks = ", ".join(keys), ", ".join("?" * len(keys))
+                db.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", [row[k] for k in keys])  # noqa: S608
+    finally:
+        source.close()
 
 
 def _columns(db: sqlite3.Connection, table: str, schema: str = "main") -> list[str]:
@@ -331,4 +394,10 @@ class RunOutcome:
 
 
 def state_path(config: Config) -> Path:
-    return config.root / STATE_DB
+    """The SQLite file (or, with PostgreSQL, where the workspace's markers live)."""
+    return state_url(config).path if not state_url(config).postgres else config.root / STATE_DB
+
+
+def state_url(config: Config) -> StateURL:
+    """Where the workspace's state lives: ``[state] url`` (or ``BRIEFGEN_STATE_URL``)."""
+    return parse_url(config.state.url, config.root)

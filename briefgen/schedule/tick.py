@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from briefgen.analysis.editions import Window
 from briefgen.config import Config, ScheduleSpec
 from briefgen.errors import UsageError
-from briefgen.schedule.runs import RunOutcome, RunRecord, RunStore, state_path
+from briefgen.schedule.runs import RunOutcome, RunRecord, RunStore, state_path, state_url
 from briefgen.schedule.timing import backoff, due_runs, last_fire, next_fires, retry_until, window_of, zone_of
 
 __all__ = ["TickReport", "run", "tick"]
@@ -63,11 +63,11 @@ def deliver_edition(
     return RunOutcome("sent", f"sent to {served} of {total} via {report.channel}", served, total)
 
 
-Action = Literal["ran", "would-run", "missed", "gave-up", "done", "busy", "waiting", "given-up"]
+Action = Literal["ran", "would-run", "queued", "missed", "gave-up", "done", "busy", "waiting", "given-up"]
 
 
 #: Actions that are events (something happened); the others report a run's standing.
-EVENTS: tuple[Action, ...] = ("ran", "would-run", "missed", "gave-up")
+EVENTS: tuple[Action, ...] = ("ran", "would-run", "queued", "missed", "gave-up")
 
 
 def _clock(stamp: float | None, zone: ZoneInfo | None) -> str:
@@ -97,6 +97,8 @@ class TickAction:
             if self.next_retry is not None:
                 text += f"; next try at {_clock(self.next_retry, self.zone)}"
             return text
+        if self.action == "queued":
+            return what + ("queued for a worker" if self.reason == "new" else "already queued for a worker")
         if self.action == "would-run":
             return what + f"would run ({self.reason}); dry run: nothing sent or recorded"
         if self.action == "done" and record is not None:
@@ -140,11 +142,16 @@ def secrets_of(config: Config) -> list[str]:
     """The mail secrets to scrub from anything the scheduler stores or prints."""
     from briefgen.deliver.mail import mail_settings
     from briefgen.errors import BriefgenError
+    from briefgen.schedule.runs import state_url
 
     try:
-        return mail_settings(config).secrets()
+        state = state_url(config).secrets()
+    except BriefgenError:
+        state = []
+    try:
+        return mail_settings(config).secrets() + state
     except BriefgenError:  # incomplete mail settings: then no password was read either
-        return []
+        return state
 
 
 def tick(
@@ -171,9 +178,11 @@ def tick(
             f"--now {now.isoformat(timespec='seconds')} is ahead of the clock ({real.isoformat(timespec='seconds')});"
             " a tick there would use up every real run until then: add --dry-run to see what would happen"
         )
+    queue = config.state.queue and runner is None and not dry_run and not force
     runner = runner or deliver_edition
     report = TickReport(now, dry_run=dry_run)
-    with RunStore(state_path(config), scratch=dry_run) as store:
+    deferred: list[tuple[str, str, str, ZoneInfo]] = []
+    with RunStore(state_path(config), scratch=dry_run, url=state_url(config)) as store:
         for spec in config.schedules:
             if only and spec.name not in only:
                 continue
@@ -205,15 +214,38 @@ def tick(
                     )
                     continue
                 jobs.append((window, record.due))
+            if queue:  # workers run them (schedule/tasks.py); the run's claim still makes it once
+                deferred += [(spec.name, window.id, due, zone) for window, due in jobs]
+                jobs = []
             for window, due in jobs:
                 report.actions.append(_run_one(store, config, spec, window, due, runner, force, now, dry_run))
-            if len(report.actions) == before:
+            if len(report.actions) == before and not any(d[0] == spec.name for d in deferred):
                 latest = last_fire(spec, config, now)
                 standing = store.get(spec.name, window_of(spec, config, latest).id)
                 if standing is not None and standing.status != "missed":
                     report.recent.append(_standing(spec, standing, zone))
             store.set_checked_until(spec.name, now)
+    if queue:  # one connection to the queue per tick, which also puts back jobs whose worker died
+        from briefgen.schedule.tasks import defer_runs
+
+        fresh = defer_runs(config, [(name, edition, due) for name, edition, due, _ in deferred])
+        for (name, edition, _, zone), new in zip(deferred, fresh, strict=True):
+            reason = "new" if new else "queued"
+            report.actions.append(TickAction(name, edition, "queued", reason=reason, zone=zone))
     return report
+
+
+def run_due(config: Config, schedule: str, due: str) -> str:
+    """Run one due edition now (a worker's job): claimed like a tick's run, so a job that runs
+    twice, or after a tick did it, builds and sends nothing twice. What happened, as a line."""
+    spec = next((s for s in config.schedules if s.name == schedule), None)
+    if spec is None:
+        raise UsageError(f"no schedule named {schedule!r} in briefgen.toml")
+    window = window_of(spec, config, dt.datetime.fromisoformat(due))
+    with RunStore(state_path(config), url=state_url(config)) as store:
+        action = _run_one(store, config, spec, window, due, deliver_edition, False, dt.datetime.now(dt.UTC))
+    log.info("%s", action)
+    return str(action)
 
 
 def _standing(spec: ScheduleSpec, record: RunRecord, zone: ZoneInfo) -> TickAction:
@@ -311,7 +343,7 @@ def run(
             on_tick(report)
         current = now()
         upcoming = min(next_fires(spec, config, current, 1)[0] for spec in config.schedules).timestamp()
-        with RunStore(state_path(config)) as store:
+        with RunStore(state_path(config), url=state_url(config)) as store:
             retry = store.next_retry_at()
         if retry is not None:
             upcoming = min(upcoming, retry)

@@ -25,7 +25,7 @@ class StateError(BriefgenError):
     exit_code = 2
 
 
-def _unreadable(path: Path, exc: sqlite3.Error) -> StateError:
+def _unreadable(path: Path | str, exc: sqlite3.Error) -> StateError:
     return StateError(
         f"{path}: not a usable briefgen state database ({exc}): move it aside, restore a backup if you have one,"
         " and run again (`briefgen send` then asks for --accept-lost-state)"
@@ -71,10 +71,31 @@ def connect_state(path: Path, *, wal: bool = True) -> sqlite3.Connection:
 
 class StateStore:
     """A connection to the workspace's state database, with one way to write: a
-    ``BEGIN IMMEDIATE`` transaction, so concurrent runs serialise instead of interleaving."""
+    ``BEGIN IMMEDIATE`` transaction, so concurrent runs serialise instead of interleaving.
+
+    On PostgreSQL (``postgres``) a write is a READ COMMITTED transaction, and a claim first takes
+    :meth:`_lock` on its key (a transaction-scoped advisory lock), which does for one key what
+    ``BEGIN IMMEDIATE`` does for the whole SQLite file: two hosts claiming the same delivery or
+    run take turns, even when the row does not exist yet.
+    """
 
     _db: sqlite3.Connection
     path: Path
+    #: Set for PostgreSQL: its URL, password blotted out (what messages name instead of ``path``).
+    remote: str | None = None
+
+    @property
+    def postgres(self) -> bool:
+        return self.remote is not None
+
+    @property
+    def where(self) -> str:
+        return self.remote or str(self.path)
+
+    def _lock(self, *key: str) -> None:
+        """Serialise claims on ``key`` across hosts (PostgreSQL); SQLite's write lock already does."""
+        if self.remote is not None:
+            self._db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", ("\x1f".join(key),))
 
     def close(self) -> None:
         self._db.close()
@@ -104,7 +125,35 @@ class StateStore:
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 
+    def dump(self, table: str) -> list[dict[str, object]]:
+        """Every row of one of the store's own tables (``table`` is a literal of ours, never input)."""
+        query = f"SELECT * FROM {table}"  # noqa: S608 (our own table name)
+        return [{k: r[k] for k in r.keys()} for r in self._db.execute(query)]  # noqa: SIM118 (sqlite3.Row)
+
+    def count(self, table: str) -> int:
+        return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608 (our own table name)
+
+    def load(self, tables: dict[str, list[dict[str, object]]]) -> None:
+        """Insert rows into the store's (empty) tables, all in one transaction."""
+        with self._write() as db:
+            for table, rows in tables.items():
+                for row in rows:
+                    names, marks = ", ".join(row), ", ".join("?" * len(row))
+                    db.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+                if self.postgres and rows and "id" in rows[0]:
+                    # Rows came with their ids: the identity sequence continues after them.
+                    db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
+
     def _error(self, exc: sqlite3.Error) -> Exception:
         """A damaged database or one of the wrong shape is the user's to fix (one line);
         a lock that outlasted the busy timeout stays what it is."""
-        return exc if _locked(exc) else _unreadable(self.path, exc)
+        return exc if _locked(exc) else _unreadable(self.where, exc)
+
+
+def open_state(path: Path, dsn: str | None, secrets: list[str], where: str) -> sqlite3.Connection:
+    """The SQLite file at ``path``, or the PostgreSQL database at ``dsn`` when one is given."""
+    if dsn is None:
+        return connect_state(path)
+    from briefgen.state.postgres import connect_postgres
+
+    return connect_postgres(dsn, secrets, where)

@@ -351,6 +351,62 @@ def test_the_further_sanctions_question_passes_strict_and_needs_a_model_that_ans
     assert further.splitlines()[finding.line - 1].strip() == "question: further"
 
 
+EVIDENCE = BASE.replace(
+    "    sources: [s2]\n",
+    "    sources: [s2]\n"
+    "    evidence:\n"
+    "      - {source: s2, quote: \"the accord 'runs to 2040' - both sides said\", locator: para. 2}\n",
+)
+
+
+def lint_with_texts(tmp_path: Path, text: str, source_text: str | None) -> list[Finding]:
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    if source_text is not None:
+        (tmp_path / "library" / "texts").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "library" / "texts" / "s2.txt").write_text(source_text, encoding="utf-8")
+    return lint_brief(load_brief(path), load_model(), tmp_path)
+
+
+def test_an_evidence_quote_is_found_despite_curly_quotes_dashes_and_line_breaks(tmp_path: Path) -> None:
+    source = "Officials said the accord \u2018runs to\n2040\u2019 \u2014 both  sides said so on Friday."
+    assert lint_with_texts(tmp_path, EVIDENCE, source) == []
+
+
+def test_an_evidence_quote_the_source_does_not_contain_is_an_error_at_its_line(tmp_path: Path) -> None:
+    source = "Officials said the accord runs to 2045, both sides said."
+    (finding,) = lint_with_texts(tmp_path, EVIDENCE, source)
+    assert finding.rule == "evidence-mismatch" and finding.severity == "error"
+    assert "is not in the text of 's2' at para. 2" in finding.message
+    assert "quote:" in EVIDENCE.splitlines()[finding.line - 1]
+
+
+def test_evidence_is_unchecked_without_the_text_but_its_source_must_exist(tmp_path: Path) -> None:
+    assert lint_with_texts(tmp_path, EVIDENCE, None) == []
+    (finding,) = lint_with_texts(tmp_path, EVIDENCE.replace("{source: s2,", "{source: s1x,"), None)
+    assert finding.rule == "evidence-mismatch" and "unknown source 's1x'" in finding.message
+
+
+def test_an_evidence_quote_is_a_few_words_not_a_passage(tmp_path: Path) -> None:
+    from briefgen.errors import InputError
+
+    path = tmp_path / "case.yaml"
+    path.write_text(EVIDENCE.replace("the accord 'runs to 2040' - both sides said", " ".join(["word"] * 40)))
+    with pytest.raises(InputError, match=r"case.yaml:\d+:\d+: agreements\[0\].evidence\[0\].quote: a quote is a few"):
+        load_brief(path)
+
+
+def test_a_drafts_unresolved_date_is_listed_with_its_readings(tmp_path: Path) -> None:
+    text = BASE.replace("  author: Desk\n", "  author: Desk\n  draft: true\n") + (
+        "candidates:\n"
+        "  - {kind: date, text: 03/04/2030, belongs: event, sentence: 2, paragraph: 1, start: 9, end: 19,\n"
+        "     value: {date: null, precision: day, readings: [2030-03-04, 2030-04-03]}}\n"
+    )
+    messages = [f.message for f in lint_text(tmp_path, text) if f.rule == "to-confirm"]
+    assert messages[0].startswith("a draft with 1 candidate(s) to confirm")
+    assert messages[1] == "date '03/04/2030' = ? (2030-03-04 or 2030-04-03) → event (sentence 2)"
+
+
 def test_a_library_entry_no_brief_uses_is_a_note(tmp_path: Path) -> None:
     from briefgen.builds.briefs import lint_library_usage
     from briefgen.config import load_config

@@ -22,6 +22,10 @@ VERSION = "c" * 64
 _ids = itertools.count(1)
 
 
+#: Every test here runs on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("state_store")
+
+
 def new_id() -> str:
     return f"<{next(_ids)}@example.org>"
 
@@ -121,6 +125,7 @@ def test_the_outbox_simply_writes_its_file_again(tmp_path: Path, dead_pid: int) 
         assert claim(mine, replayable=True).granted
 
 
+@pytest.mark.sqlite_only("keeps no state")
 def test_owner_liveness() -> None:
     me = owner_of(os.getpid())
     assert owner_alive(me, time.time(), me=me)
@@ -132,6 +137,7 @@ def test_owner_liveness() -> None:
     assert not owner_alive(owner_of(os.getpid(), host=socket.gethostname()) + "x", time.time(), me=me)
 
 
+@pytest.mark.sqlite_only
 def test_another_owner_cannot_record_on_my_claim(tmp_path: Path) -> None:
     with ledger(tmp_path) as mine:
         mine_claim = claim(mine)
@@ -141,6 +147,7 @@ def test_another_owner_cannot_record_on_my_claim(tmp_path: Path) -> None:
         assert db.execute("SELECT status FROM deliveries").fetchone() == ("sending",)
 
 
+@pytest.mark.sqlite_only
 def test_reading_creates_nothing(tmp_path: Path) -> None:
     assert Ledger.existing(tmp_path / ".briefgen" / "state.db") is None
     assert not (tmp_path / ".briefgen").exists()
@@ -200,6 +207,7 @@ def test_the_heartbeat_keeps_a_slow_live_claim(tmp_path: Path) -> None:
         assert slow.committing(KEY, mine.generation)
 
 
+@pytest.mark.sqlite_only
 def test_an_old_ledger_is_migrated_keeping_its_history(tmp_path: Path) -> None:
     path = tmp_path / ".briefgen" / "state.db"
     path.parent.mkdir()
@@ -223,6 +231,7 @@ def test_an_old_ledger_is_migrated_keeping_its_history(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM deliveries_v0").fetchone() == (2,)
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -241,6 +250,7 @@ def test_a_corrupt_state_db_is_one_clear_error(tmp_path: Path, content: bytes, e
     assert path.read_bytes() == content  # left as it was
 
 
+@pytest.mark.sqlite_only
 def test_a_newer_or_foreign_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / ".briefgen" / "state.db"
     path.parent.mkdir()
@@ -256,6 +266,7 @@ def test_a_newer_or_foreign_schema_is_refused(tmp_path: Path) -> None:
         ledger(tmp_path)
 
 
+@pytest.mark.sqlite_only
 def test_a_lost_ledger_is_noticed(tmp_path: Path) -> None:
     path = tmp_path / ".briefgen" / "state.db"
     with ledger(tmp_path) as led:

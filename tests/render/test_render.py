@@ -173,3 +173,34 @@ def test_seed_html_sources_list(built_examples: Built) -> None:
     assert len(items) == len(brief.sources)
     assert [li.get("id") for li in items] == [f"src-{n}" for n in range(1, len(items) + 1)]
     assert "Congress.gov" in text_of(items)
+
+
+def test_evidence_locators_show_as_pinpoint_citations_and_quotes_do_not(tmp_path: Path) -> None:
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "  place: {city: Valletta, country: Malta}\n",
+        "  place: {city: Valletta, country: Malta}\n"
+        "  evidence:\n"
+        "    - {source: wire, quote: ministers met in Valletta on Friday <b>x</b>, locator: para. 3}\n",
+    )
+    (tmp_path / "pinned.yaml").write_text(text, encoding="utf-8")
+    html = render(tmp_path / "pinned.yaml")
+    assert '<sup class="cite">[<a href="#src-1">1</a>, para. 3]</sup>' in html
+    assert "ministers met in Valletta on Friday" not in html and "<b>x</b>" not in html
+
+
+def test_a_draft_says_so_and_never_shows_its_candidates(tmp_path: Path) -> None:
+    text = (
+        (DATA / "minimal.yaml")
+        .read_text(encoding="utf-8")
+        .replace("  author: Test desk\n", "  author: Test desk\n  draft: true\n")
+    )
+    text += (
+        "candidates:\n"
+        "  - {kind: money, text: 'a secret $12 million', belongs: agreement, sentence: 1, paragraph: 1,"
+        " start: 0, end: 5, value: {amount: '12000000', currency: USD}}\n"
+    )
+    (tmp_path / "draft.yaml").write_text(text, encoding="utf-8")
+    html = render(tmp_path / "draft.yaml")
+    assert 'class="draft-banner"' in html and "DRAFT · UNCLASSIFIED" in html
+    assert "secret" not in html and "12 million" not in html and "12,000,000" not in html
