@@ -6,9 +6,10 @@ loading the configuration needs nothing of the stages that use it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -238,6 +239,30 @@ class ScheduleSpec(_Section):
         30.0, gt=0, le=3600, description="Seconds before retrying a failed run; doubles per attempt, with jitter."
     )
     retry_cap: float = Field(900.0, gt=0, le=86400, description="The longest wait between two attempts, seconds.")
+    require: list[Literal["fresh", "lint-errors", "lint-warnings", "pages"]] = Field(
+        default_factory=list,
+        description="Gates before sending: fresh (events or changes since the last edition), lint-errors "
+        "(no lint errors), lint-warnings (no findings at all), pages (every output built and non-empty).",
+    )
+    not_before: dt.datetime | None = Field(
+        None, description="Embargo: the schedule sends nothing before this time (ISO 8601; without an offset, UTC)."
+    )
+    approval: bool = Field(
+        False, description="Send each edition to the approvers first; stakeholders get it once approved."
+    )
+    approvers: list[str] = Field(
+        default_factory=lambda: ["approvers"], description="Groups or addresses asked to approve (`briefgen approve`)."
+    )
+    approval_deadline_hours: float | None = Field(
+        None, gt=0, description="Hours after the request when on_deadline applies (default: no deadline)."
+    )
+    on_deadline: Literal["hold", "send", "skip"] = Field(
+        "hold",
+        description="No approval by the deadline: keep holding, send anyway (noted in the run), or skip the week.",
+    )
+    owners: list[str] = Field(
+        default_factory=list, description="Groups or addresses told, once, when a gate holds an edition back."
+    )
     retry_window: float | None = Field(
         None,
         gt=0,
@@ -249,6 +274,67 @@ class ScheduleSpec(_Section):
     def _cap_not_below_base(self) -> ScheduleSpec:
         if self.retry_cap < self.retry_base:
             raise ValueError(f"retry_cap ({self.retry_cap:g} s) is shorter than retry_base ({self.retry_base:g} s)")
+        return self
+
+
+class ReleaseOptions(_Section):
+    """Release markings: who may see what (variants by audience)."""
+
+    ladder: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]] = Field(
+        default_factory=lambda: ["public", "partners", "internal"],
+        min_length=1,
+        description="Release levels from the widest audience to the narrowest.",
+    )
+    groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="Stakeholder group to the release level it may see; a person gets the highest of their groups'.",
+    )
+    default: str | None = Field(
+        None, description="Level of a recipient in no listed group (default: the widest audience, the first rung)."
+    )
+    banners: dict[str, str] = Field(
+        default_factory=dict, description="Banner marking of each level's variant, e.g. public = 'PUBLIC RELEASE'."
+    )
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> ReleaseOptions:
+        for level in [*self.groups.values(), *([self.default] if self.default else []), *self.banners]:
+            if level not in self.ladder:
+                raise ValueError(f"release level {level!r} is not on the ladder ({', '.join(self.ladder)})")
+        return self
+
+    def level_of(self, groups: Sequence[str]) -> str:
+        """The release level a person in ``groups`` may see."""
+        levels = [self.groups[g] for g in groups if g in self.groups]
+        if not levels:
+            return self.default or self.ladder[0]
+        return max(levels, key=self.ladder.index)
+
+
+class ArchiveOptions(_Section):
+    url: str | None = Field(
+        None, description="Public address of the archive site (briefgen archive); webhook posts link there."
+    )
+
+
+class Webhook(_Section):
+    """A Teams, Slack or plain-JSON webhook that receives each brief's summary and link."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable name; keys the ledger.")]
+    kind: Literal["teams", "slack", "json"] = Field("json", description="The receiver's message format.")
+    url_env: str | None = Field(None, description="Environment variable holding the URL (a secret).")
+    url_file: Path | None = Field(None, description="File holding the URL (a secret), if not in the environment.")
+    groups: list[str] = Field(
+        default_factory=list, description="Posted when a send reaches one of these groups (default: every send)."
+    )
+    release: str | None = Field(None, description="Release level of the channel's audience (default: the first).")
+    timeout: float = Field(10.0, gt=0, le=300, description="Seconds to wait for the receiver's answer.")
+    retries: int = Field(3, ge=0, le=10, description="Retries after a 429 or 5xx answer.")
+
+    @model_validator(mode="after")
+    def _has_url(self) -> Webhook:
+        if not self.url_env and not self.url_file:
+            raise ValueError(f"webhook {self.name!r} needs url_env or url_file (the URL is a secret)")
         return self
 
 
@@ -287,6 +373,9 @@ class Config(_Section):
 
     mail: MailOptions = Field(default_factory=MailOptions)
     stakeholders: list[Stakeholder] = Field(default_factory=list)
+    release: ReleaseOptions = Field(default_factory=ReleaseOptions)
+    webhooks: list[Webhook] = Field(default_factory=list)
+    archive: ArchiveOptions = Field(default_factory=ArchiveOptions)
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.root / path

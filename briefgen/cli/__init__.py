@@ -6,7 +6,7 @@ imports only Typer at the top; the library is imported inside the commands, so s
 
 from __future__ import annotations
 
-from briefgen.cli import analysis, build, deliver, draft, editions, library, schedule, state, worker, workspace
+from briefgen.cli import analysis, archive, build, deliver, draft, editions, library, schedule, state, worker, workspace
 from briefgen.cli.app import app, main
 
 __all__ = ["app", "main"]
@@ -23,8 +23,10 @@ app.command()(workspace.serve)
 app.add_typer(workspace.templates_app, name="templates")
 app.command()(deliver.send)
 app.command()(deliver.deliveries)
+app.command()(archive.archive)
 app.add_typer(editions.edition_app, name="edition")
 app.add_typer(schedule.schedule_app, name="schedule")
+app.command()(schedule.approve)
 app.add_typer(state.state_app, name="state")
 app.command()(worker.worker)
 app.command()(workspace.doctor)

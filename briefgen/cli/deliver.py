@@ -43,6 +43,15 @@ def send(
     outbox: Annotated[
         bool, typer.Option("--outbox", help="Write .eml files to output/outbox/ even when SMTP is configured.")
     ] = False,
+    test_to: Annotated[
+        str | None,
+        typer.Option(
+            "--test-to",
+            help="Send the message each variant's recipients would get to this address only, TEST in the subject; "
+            "record nothing.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only problems and the summary.")] = False,
 ) -> None:
     """Email briefs to stakeholders, once per recipient (SMTP, else the outbox folder).
@@ -56,13 +65,15 @@ def send(
 
     labels = {
         "sent": "sent", "failed": "FAILED", "uncertain": "UNCERTAIN", "delivered": "skipped", "busy": "skipped",
-        "planned": "would send",
+        "planned": "would send", "withheld": "withheld", "tested": "test sent",
     }  # fmt: skip
 
     def show(d: Delivery) -> None:
         if quiet and not d.problem:
             return
-        who = f"{d.name} <{d.recipient}>" if d.name else d.recipient
+        who = f"{d.name} <{d.recipient}>" if d.name and "@" in d.recipient else d.recipient
+        if d.variant:
+            who += f" [{d.variant}]"
         if d.outcome == "planned":
             what = f"{d.format}: {d.subject!r}" + (f" + {d.attachment}" if d.attachment else "")
         else:
@@ -71,11 +82,12 @@ def send(
 
     report = run_send(
         briefs, to=to or (), dry_run=dry_run, resend=resend, resend_changed=resend_changed,
-        accept_lost_state=accept_lost_state, outbox=outbox, progress=show,
+        accept_lost_state=accept_lost_state, outbox=outbox, progress=show, test_to=test_to,
     )  # fmt: skip
     wording: tuple[tuple[Outcome, str], ...] = (
         ("planned", "to send"), ("sent", "sent"), ("delivered", "already delivered"),
         ("busy", "being sent by another run"), ("failed", "failed"), ("uncertain", "uncertain"),
+        ("withheld", "withheld"), ("tested", "test messages"),
     )  # fmt: skip
     counts = [f"{report.count(o)} {word}" for o, word in wording if report.count(o)]
     built = f"; built {', '.join(report.built)}" if report.built else ""

@@ -189,3 +189,22 @@ def schedule_install(
     else:
         for name, text in units.items():
             typer.echo(f"# ~/.config/systemd/user/{name}\n{text}")
+
+
+@reports_errors
+def approve(
+    edition: Annotated[str, typer.Argument(help="The edition awaiting approval, e.g. 2021-W49.", show_default=False)],
+    comment: Annotated[str | None, typer.Option("--comment", help="Kept with the approval.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who approves (default: the login name).", show_default=False)
+    ] = None,
+) -> None:
+    """Approve the edition's current version; the next tick sends it. A later change asks again."""
+    import getpass
+
+    from briefgen.config import load_config
+    from briefgen.schedule.approval import approve as record
+
+    who = by or getpass.getuser()
+    document, digest = record(load_config(), edition, who, comment)
+    typer.echo(f"approved {document} version {digest[:8]} by {who}; the next `schedule tick` sends it")

@@ -19,7 +19,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from briefgen.config import CONFIG_NAME, Config, Format, Stakeholder, load_config
+from briefgen.config import CONFIG_NAME, Config, Format, Stakeholder, check_address, load_config
 from briefgen.deliver.channel import DeliveryError, Envelope, Transport
 from briefgen.deliver.ledger import Claim, DeliveryKey, Entry, Ledger
 from briefgen.deliver.mail import MailSettings, mail_settings
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Delivery", "SendReport", "deliveries", "edition_brief", "send", "send_edition"]
 
 
-Outcome = Literal["sent", "failed", "uncertain", "delivered", "busy", "planned"]
+Outcome = Literal["sent", "failed", "uncertain", "delivered", "busy", "planned", "withheld", "tested"]
 
 
 @dataclass
@@ -57,6 +57,10 @@ class Delivery:
     size: int = 0
     attempts: int = 0
     message_id: str = ""
+    #: The release level of the variant sent (None: the brief carries no release markings).
+    variant: str | None = None
+    #: The bytes sent (kept for the archive), empty unless sent.
+    data: bytes = field(default=b"", repr=False)
 
     @property
     def problem(self) -> bool:
@@ -97,6 +101,7 @@ def send(
     environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    test_to: str | None = None,
 ) -> SendReport:
     """Send each brief (ids or input files; default: every input) to its recipients.
 
@@ -106,6 +111,11 @@ def send(
     Without SMTP settings (or with ``outbox``) messages are written to ``output/outbox/``.
     A workspace whose ledger was lost refuses to send (:class:`~briefgen.state.store.StateError`)
     unless ``accept_lost_state``.
+
+    Recipients get the variant of each brief their release level allows (see
+    :mod:`briefgen.analysis.variants`); configured webhooks get its summary. ``test_to``: send
+    the message each variant's recipients would get to that one address instead, "TEST" in the
+    subject, recorded nowhere.
     """
     started = time.perf_counter()
     config = config or load_config()
@@ -113,14 +123,24 @@ def send(
     recipients = select_recipients(load_stakeholders(config), to)
     loaded = _select_briefs(config, briefs)
     notify = progress or (lambda _delivery: None)
-    policy = _Policy(resend, resend_changed, sleep)
-    with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
-        transport,
-        ledger,
-        report,
-    ):
+    test = check_address(test_to) if test_to else None
+    policy = _Policy(resend, resend_changed, sleep, test)
+    with _session(
+        config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state, test=test is not None
+    ) as (transport, ledger, report):
         for item in loaded:
+            if _embargoed([item.brief], item.brief.brief.id, recipients, report, notify):
+                continue
             _send_brief(item, recipients, config, settings, transport, ledger, report, notify, policy)
+            if config.webhooks and test is None:
+                from briefgen.deliver.hooks import post_webhooks
+
+                for delivery in post_webhooks(
+                    item.brief, content_hash_of=_content_hash, recipients=recipients, config=config,
+                    environ=environ, ledger=ledger, dry_run=dry_run, resend=resend, sleep=sleep,
+                ):  # fmt: skip
+                    report.deliveries.append(delivery)
+                    notify(delivery)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -132,11 +152,21 @@ class _Policy:
     resend: bool
     resend_changed: bool
     sleep: Callable[[float], None]
+    #: Send one test message per variant to this address instead; record nothing.
+    test_to: str | None = None
+    #: What the test message's subject starts with.
+    test_label: str = "TEST"
 
 
 @contextmanager
 def _session(
-    config: Config, settings: MailSettings, *, outbox: bool, dry_run: bool, accept_lost_state: bool = False
+    config: Config,
+    settings: MailSettings,
+    *,
+    outbox: bool,
+    dry_run: bool,
+    accept_lost_state: bool = False,
+    test: bool = False,
 ) -> Iterator[tuple[Transport, Ledger | None, SendReport]]:
     """The transport (SMTP, or the outbox when none is configured), the ledger and the report
     for one run; the connection and the database are closed however the run ends. A real run
@@ -149,6 +179,12 @@ def _session(
     )
     where = parse_url(config.state.url, config.root)
     path = where.path
+    if test:  # a test-send touches no ledger
+        try:
+            yield transport, None, SendReport(transport.channel, transport.destination, dry_run)
+        finally:
+            transport.close()
+        return
     try:
         ledger = Ledger.existing(path, where) if dry_run else Ledger(path, lease=settings.lease, url=where)
         if ledger is not None and not dry_run:
@@ -185,6 +221,8 @@ def send_edition(
     environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    test_to: Sequence[str] = (),
+    test_label: str = "TEST",
 ) -> SendReport:
     """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
 
@@ -200,6 +238,7 @@ def send_edition(
     config = config or load_config()
     settings = mail_settings(config, environ, outbox=outbox)
     recipients = select_recipients(load_stakeholders(config), to)
+    recipients, withheld = _cleared_for_edition(edition, recipients, config)
     brief = edition_brief(edition, config)
     snapshot = edition.snapshot_path
     digest = hashlib.sha256(snapshot.read_bytes() if snapshot and snapshot.is_file() else brief.brief.id.encode())
@@ -214,18 +253,93 @@ def send_edition(
             report.built.append(edition.id)
         return {f: outputs[f] for f in formats}
 
+    if test_to:
+        # One message per address, as the first recipient would get it, recorded nowhere.
+        like = recipients[:1] or [Stakeholder.ad_hoc(test_to[0])]
+        with _session(config, settings, outbox=outbox, dry_run=dry_run, test=True) as (transport, _none, report):
+            for address in test_to:
+                policy = _Policy(resend, resend_changed, sleep, check_address(address), test_label)
+                _send_document(
+                    brief, digest.hexdigest(), attachment_name(brief), outputs_for,
+                    like, config, settings, transport, None, report, progress or (lambda _d: None), policy,
+                )  # fmt: skip
+        report.seconds = time.perf_counter() - started
+        return report
     policy = _Policy(resend, resend_changed, sleep)
     with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
         transport,
         ledger,
         report,
     ):
+        for delivery in withheld:
+            report.deliveries.append(delivery)
+            (progress or (lambda _d: None))(delivery)
+        if _embargoed(edition.briefs, brief.brief.id, recipients, report, progress or (lambda _d: None)):
+            recipients = []
         _send_document(
             brief, digest.hexdigest(), attachment_name(brief), outputs_for,
             recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), policy,
+            variant=_edition_level(edition, config),
         )  # fmt: skip
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _embargoed(
+    briefs: Sequence[Brief], document: str, recipients: Sequence[Stakeholder], report: SendReport, notify: Progress
+) -> bool:
+    """Whether an embargo holds ``document`` back; if so, every recipient is reported withheld."""
+    from briefgen.deliver.embargo import embargoed_until
+
+    until = embargoed_until(briefs)
+    if until is None:
+        return False
+    for person in recipients:
+        delivery = Delivery(document, person.email, person.name, person.format, "withheld")
+        delivery.detail = f"embargoed until {until.isoformat(timespec='minutes')}"
+        report.deliveries.append(delivery)
+        notify(delivery)
+    return True
+
+
+def _edition_level(edition: EditionResult, config: Config) -> str | None:
+    """The narrowest marking in an edition (its audience must be cleared for it), or None if unmarked."""
+    from briefgen.analysis.variants import is_marked
+
+    ladder = config.release.ladder
+    levels: list[str] = []
+    for brief in edition.briefs:
+        if is_marked(brief):
+            marks = [brief.brief.release, *(s.release for s in brief.sources), *(i.release for _l, i in brief.cited())]
+            levels += [m for m in marks if m]
+    if not levels:
+        return None
+    top = max(levels, key=lambda m: ladder.index(m) if m in ladder else len(ladder))
+    return top if top in ladder else ladder[-1]  # a marking off the ladder counts as the narrowest
+
+
+def _cleared_for_edition(
+    edition: EditionResult, recipients: Sequence[Stakeholder], config: Config
+) -> tuple[list[Stakeholder], list[Delivery]]:
+    """Editions are built whole, not per audience yet: one that holds release-marked material
+    goes only to those cleared for all of it; the rest are told why (never sent a leak)."""
+    from briefgen.analysis.variants import is_marked, release_view
+
+    marked = [b for b in edition.briefs if is_marked(b)]
+    if not marked:
+        return list(recipients), []
+    options = config.release
+    cleared, withheld = [], []
+    for person in recipients:
+        level = options.level_of(person.groups)
+        if all(release_view(b, level, options.ladder).withheld == 0 for b in marked):
+            cleared.append(person)
+            continue
+        delivery = Delivery(f"edition-{edition.id.lower()}", person.email, person.name, person.format, "withheld")
+        delivery.detail = f"the edition holds material not releasable to {level}; send them the briefs' variants"
+        delivery.variant = level
+        withheld.append(delivery)
+    return cleared, withheld
 
 
 def edition_brief(edition: EditionResult, config: Config) -> Brief:
@@ -367,15 +481,50 @@ def _send_brief(
     notify: Progress,
     policy: _Policy,
 ) -> None:
+    from briefgen.analysis.variants import is_marked
     from briefgen.deliver.compose import attachment_name, content_hash
 
-    _send_document(
-        loaded.brief,
-        content_hash(loaded.brief),
-        attachment_name(loaded.brief),
-        lambda formats: _built(loaded, config, formats, report),
-        recipients, config, settings, transport, ledger, report, notify, policy,
-    )  # fmt: skip
+    if not is_marked(loaded.brief):
+        _send_document(
+            loaded.brief,
+            content_hash(loaded.brief),
+            attachment_name(loaded.brief),
+            lambda formats: _built(loaded, config, formats, report),
+            recipients, config, settings, transport, ledger, report, notify, policy,
+        )  # fmt: skip
+        return
+    from briefgen.analysis.variants import release_view
+    from briefgen.builds.variants import build_variant
+
+    options = config.release
+    by_level: dict[str, list[Stakeholder]] = {}
+    for person in recipients:
+        by_level.setdefault(options.level_of(person.groups), []).append(person)
+    for level in sorted(by_level, key=options.ladder.index):
+        people = by_level[level]
+        view = release_view(loaded.brief, level, options.ladder, options.banners).brief
+        if view is None:
+            for person in people:
+                detail = f"not releasable to {level} (the brief is marked {loaded.brief.brief.release})"
+                delivery = Delivery(loaded.brief.brief.id, person.email, person.name, person.format, "withheld", detail)
+                delivery.variant = level
+                report.deliveries.append(delivery)
+                notify(delivery)
+            continue
+
+        def outputs_for(formats: list[Format], view: Brief = view, level: str = level) -> dict[str, Path]:
+            return build_variant(view, level, config, formats)
+
+        _send_document(
+            view, content_hash(view), attachment_name(view), outputs_for,
+            people, config, settings, transport, ledger, report, notify, policy, variant=level,
+        )  # fmt: skip
+
+
+def _content_hash(brief: Brief) -> str:
+    from briefgen.deliver.compose import content_hash
+
+    return content_hash(brief)
 
 
 def _send_document(
@@ -391,6 +540,7 @@ def _send_document(
     report: SendReport,
     notify: Progress,
     policy: _Policy,
+    variant: str | None = None,
 ) -> None:
     """Send one document (a brief, or an edition seen as one) to each recipient, once."""
     from markupsafe import Markup
@@ -405,8 +555,27 @@ def _send_document(
         return DeliveryKey(brief_id, person.key, transport.channel)
 
     def record(delivery: Delivery) -> None:
+        delivery.variant = variant
         report.deliveries.append(delivery)
         notify(delivery)
+
+    if policy.test_to is not None:
+        if recipients and not report.dry_run:
+            record(
+                _test_send(
+                    brief,
+                    pdf_name,
+                    outputs_for,
+                    recipients[0],
+                    policy.test_to,
+                    config,
+                    settings,
+                    transport,
+                    variant,
+                    policy.test_label,
+                )
+            )
+        return
 
     todo: list[Stakeholder] = []
     for person in recipients:
@@ -443,8 +612,7 @@ def _send_document(
     formats: list[Format] = []
     if any(p.format in ("pdf", "both") for p in todo):
         formats.append("pdf")
-    if any(p.format in ("html", "both") for p in todo):
-        formats.append("html")
+    formats.append("html")  # the archive keeps the HTML of everything sent, whoever read the PDF
     outputs = outputs_for(formats)
     pdf = Attachment(pdf_name, outputs["pdf"].read_bytes()) if "pdf" in outputs else None
     article = brief_article(outputs["html"].read_text(encoding="utf-8")) if "html" in outputs else None
@@ -459,6 +627,7 @@ def _send_document(
 
     assert ledger is not None
     abort: DeliveryError | None = None
+    done: list[Delivery] = []
     for person, content, attachment in contents:
         delivery = Delivery(brief_id, person.email, person.name, person.format, "failed", subject=content.subject)
         delivery.attachment = attachment.filename if attachment else None
@@ -466,9 +635,31 @@ def _send_document(
             _not_sent(ledger, key(person), digest, transport, delivery, abort, settings)
         else:
             abort = _deliver_one(
-                ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy
+                ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy, variant
             )
         record(delivery)
+        done.append(delivery)
+    _archive(config, brief, variant, transport.channel, done, outputs)
+
+
+def _archive(
+    config: Config, brief: Brief, variant: str | None, channel: str, done: list[Delivery], outputs: dict[str, Path]
+) -> None:
+    """Keep what each recipient got (the message, and the document's HTML and PDF) in the archive."""
+    sent = [d for d in done if d.outcome == "sent" and d.data]
+    if not sent:
+        return
+    from briefgen.deliver.archive import Archive
+
+    html = outputs["html"].read_bytes() if "html" in outputs else None
+    pdf = outputs["pdf"].read_bytes() if "pdf" in outputs else None
+    with Archive.of_workspace(config.root, parse_url(config.state.url, config.root)) as archive:
+        for delivery in sent:
+            archive.keep(
+                document=brief.brief.id, title=brief.brief.title, day=brief.brief.date.isoformat(),
+                variant=variant or "all", recipient=delivery.recipient.lower(), channel=channel,
+                message=delivery.data, html=html, pdf=pdf,
+            )  # fmt: skip
 
 
 def _not_sent(
@@ -525,6 +716,7 @@ def _deliver_one(
     settings: MailSettings,
     delivery: Delivery,
     policy: _Policy,
+    variant: str | None = None,
 ) -> DeliveryError | None:
     """Claim, send with retries, record. Returns the error if it must stop the batch."""
     from briefgen.deliver.compose import assemble
@@ -545,6 +737,8 @@ def _deliver_one(
     generation = claim.generation
 
     headers = {"X-Briefgen-Brief": f"{key.brief_id}; content={digest[:16]}"}
+    if variant is not None:
+        headers["X-Briefgen-Brief"] += f"; variant={variant}"
     if transport.channel == "outbox":
         headers["X-Unsent"] = "1"  # mail programs open it as a draft, ready to send
     message = assemble(
@@ -560,7 +754,7 @@ def _deliver_one(
     from email import policy as email_policy
 
     data = message.as_bytes(policy=email_policy.SMTP)
-    delivery.size, delivery.message_id = len(data), claim.message_id
+    delivery.size, delivery.message_id, delivery.data = len(data), claim.message_id, data
     envelope = Envelope(parseaddr(settings.sender)[1], person.email, key.brief_id)
 
     def ready() -> None:
@@ -593,7 +787,66 @@ def _deliver_one(
                 ledger.failed(key, generation, detail)
             # A connection that cannot be made (or authenticated) will not work for the next one either.
             return exc if exc.fatal or exc.connecting else None
-        ledger.sent(key, generation, reply)
+        # The ledger's reply column says which variant went out (its version is the variant's hash).
+        ledger.sent(key, generation, f"variant {variant}: {reply}" if variant else reply)
         delivery.outcome, delivery.detail = "sent", reply
         return None
     return None  # pragma: no cover - the loop always returns
+
+
+def _test_send(
+    brief: Brief,
+    pdf_name: str,
+    outputs_for: Callable[[list[Format]], dict[str, Path]],
+    like: Stakeholder,
+    address: str,
+    config: Config,
+    settings: MailSettings,
+    transport: Transport,
+    variant: str | None = None,
+    label: str = "TEST",
+) -> Delivery:
+    """The message ``like`` would get, to ``address``, "TEST" in its subject, recorded nowhere
+    (a fresh random Message-ID, so it never collides with the real delivery's)."""
+    import uuid
+    from email import policy as email_policy
+
+    from briefgen.deliver.compose import Attachment, assemble, brief_article, render_content
+    from briefgen.render.environment import make_environment
+    from briefgen.render.theme import template_dirs
+
+    formats: list[Format] = []
+    if like.format in ("pdf", "both"):
+        formats.append("pdf")
+    if like.format in ("html", "both"):
+        formats.append("html")
+    outputs = outputs_for(formats)
+    pdf = Attachment(pdf_name, Path(outputs["pdf"]).read_bytes()) if "pdf" in outputs else None
+    article = brief_article(Path(outputs["html"]).read_text(encoding="utf-8")) if "html" in outputs else None
+    env = make_environment(template_dirs(config.templates_dir))
+    content = render_content(env, brief, like, attachment=pdf, article=article, sender=settings.sender)
+    content = type(content)(f"{label}: {content.subject}", content.text, content.html)
+    target = like.model_copy(update={"email": address})
+    domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "briefgen.invalid"
+    message = assemble(
+        content,
+        sender=settings.sender,
+        recipient=target,
+        reply_to=settings.reply_to,
+        message_id=f"<test-{uuid.uuid4().hex}@{domain}>",
+        date=dt.datetime.now(dt.UTC).astimezone(),
+        attachment=pdf,
+        headers={"X-Briefgen-Test": f"{brief.brief.id}; as sent to {like.key}"},
+    )
+    data = message.as_bytes(policy=email_policy.SMTP)
+    delivery = Delivery(brief.brief.id, address, like.name, like.format, "tested", subject=content.subject)
+    delivery.size = len(data)
+    try:
+        # Its own document name, so the outbox keeps one test message per variant.
+        document = f"{brief.brief.id}.test-{variant or 'all'}"
+        reply = transport.deliver(Envelope(parseaddr(settings.sender)[1], address, document), data, lambda: None)
+    except DeliveryError as exc:
+        delivery.outcome, delivery.detail = "failed", transport.scrub(exc.detail)
+        return delivery
+    delivery.detail = f"test, as {like.key} would get it; not recorded: {reply}"
+    return delivery

@@ -264,12 +264,17 @@ class Cited(Model):
     evidence: list[Evidence] = Field(
         default_factory=list, description="The source's words this rests on; lint checks them against its text."
     )
+    release: Slug | None = Field(
+        None, description="Release marking: the narrowest audience allowed to see this, e.g. internal (default: all)."
+    )
 
     @model_validator(mode="after")
     def _variant_fields_exist(self) -> Cited:
         for variant in self.variants:
             if not has_field(type(self), variant.field):
-                names = ", ".join(n for n in type(self).model_fields if n not in {"sources", "variants"})
+                names = ", ".join(
+                    n for n in type(self).model_fields if n not in {"sources", "variants", "evidence", "release"}
+                )
                 raise PydanticCustomError(
                     "variant_field",
                     "variant field '{field}' is not a field of this fact (its fields: {names})",
@@ -307,6 +312,9 @@ class Source(Model):
         None, description="The outlet(s) whose reporting this source passes on (secondary reporting of a report)."
     )
     note: Markdown | None = None
+    release: Slug | None = Field(
+        None, description="Release marking: the narrowest audience allowed to see this, e.g. internal (default: all)."
+    )
 
     @property
     def primary(self) -> bool:
@@ -330,6 +338,14 @@ class BriefMeta(Model):
     summary: Markdown | None = Field(None, description="Bottom line up front, one short paragraph.")
     draft: bool = Field(
         False, description="Written by `briefgen draft`: not built without --drafts until its candidates are settled."
+    )
+    release: Slug | None = Field(
+        None, description="Release marking of the whole brief: the narrowest audience allowed to see it (default: all)."
+    )
+    not_before: dt.datetime | None = Field(
+        None,
+        description="Embargo: nothing is sent before this time, whatever triggers it (ISO 8601; without an "
+        "offset, UTC).",
     )
 
 

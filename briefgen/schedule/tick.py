@@ -46,6 +46,30 @@ def deliver_edition(
     built = build_edition(window, config)
     if built.skipped:
         return RunOutcome("skipped", f"no events in {window.human()} (editions.empty = 'skip')")
+    from briefgen.deliver.embargo import aware, embargoed_until
+
+    until = embargoed_until(built.briefs)
+    if spec.not_before is not None and aware(spec.not_before) > dt.datetime.now(dt.UTC):
+        until = max(until or aware(spec.not_before), aware(spec.not_before))
+    if until is not None:
+        # Retried with the usual back-off; after the embargo the next attempt sends.
+        return RunOutcome("failed", f"embargoed until {until.isoformat(timespec='minutes')}: nothing sent")
+    if spec.require:
+        from briefgen.schedule.gates import failed_gates, tell_owners
+
+        problems = failed_gates(config, spec, built)
+        if problems:
+            told = tell_owners(config, spec, built.id, problems)
+            owners = f"; {told} owner(s) told" if told else ""
+            # Not retried by itself: a gate needs a person (`schedule tick --force` after the fix).
+            return RunOutcome("failed", f"held, a gate failed: {'; '.join(problems)}{owners}", retryable=False)
+    note = ""
+    if spec.approval:
+        from briefgen.schedule.approval import await_approval
+
+        waiting, note = await_approval(config, spec, built)
+        if waiting is not None:
+            return waiting
     progress("sending")
     from briefgen.deliver.send import send_edition
 
@@ -59,8 +83,8 @@ def deliver_edition(
         retryable = any(d.outcome == "failed" for d in report.problems)
         return RunOutcome("failed", f"sent to {served} of {total}; not delivered: {names}", served, total, retryable)
     if before:
-        return RunOutcome("sent", f"{now} sent now, {before} already had it, via {report.channel}", served, total)
-    return RunOutcome("sent", f"sent to {served} of {total} via {report.channel}", served, total)
+        return RunOutcome("sent", f"{now} sent now, {before} already had it, via {report.channel}{note}", served, total)
+    return RunOutcome("sent", f"sent to {served} of {total} via {report.channel}{note}", served, total)
 
 
 Action = Literal["ran", "would-run", "queued", "missed", "gave-up", "done", "busy", "waiting", "given-up"]

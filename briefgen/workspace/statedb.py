@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefgen.config import Config
-from briefgen.deliver import ledger
+from briefgen.deliver import approvals, archive, ledger
 from briefgen.schedule import runs
 from briefgen.state.migrations import Feature, applied, migrate, missing_tables
 from briefgen.state.store import StateError, StateStore, open_state
@@ -32,6 +32,8 @@ class Store:
 FEATURES: list[Store] = [
     Store(ledger.FEATURE, lambda url: ledger.Ledger(url.path, url=url)),
     Store(runs.FEATURE, lambda url: runs.RunStore(url.path, url=url)),
+    Store(approvals.FEATURE, lambda url: approvals.Approvals(url.path, url=url)),
+    Store(archive.FEATURE, lambda url: archive.Archive(url.path, url=url)),
 ]
 
 

@@ -215,8 +215,9 @@ def test_starttls_and_auth_and_the_password_appears_nowhere(tmp_path: Path, buil
 
     everything = [sent.stdout, sent.stderr, listed.stdout, listed.stderr, wrong.stdout, wrong.stderr]
     everything += [r.data.decode("ascii", "replace") for r in server.received]
-    for path in (workspace / ".briefgen").iterdir():  # the ledger, its WAL and shared memory
-        everything.append(path.read_bytes().decode("latin-1"))
+    for path in (workspace / ".briefgen").rglob("*"):  # the ledger, its WAL and shared memory, the archive
+        if path.is_file():
+            everything.append(path.read_bytes().decode("latin-1"))
     for text in everything:
         assert PASSWORD not in text and PASSWORD[::-1] not in text
 

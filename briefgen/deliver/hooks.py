@@ -1,0 +1,148 @@
+"""Posting each brief to the configured webhooks (Teams, Slack, JSON), once per destination.
+
+Shares the email ledger: the key is (brief, ``webhook:<name>``, ``webhook``), so a re-run
+posts only where the post did not go through, and a post that may have landed (a timeout
+after the request was sent) is recorded *uncertain* and not repeated without ``--resend``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from briefgen.config import Config, Stakeholder, Webhook
+from briefgen.deliver.channel import DeliveryError, Envelope
+from briefgen.deliver.ledger import DeliveryKey, Ledger
+from briefgen.state.claims import ClaimLost
+
+if TYPE_CHECKING:
+    from briefgen.deliver.send import Delivery
+    from briefgen.facts.schema import Brief
+
+__all__ = ["post_webhooks", "webhook_url"]
+
+
+def webhook_url(hook: Webhook, config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """The hook's URL from its environment variable, else its file; a clear error if neither is set."""
+    environ = os.environ if environ is None else environ
+    if hook.url_env and environ.get(hook.url_env, "").strip():
+        return environ[hook.url_env].strip()
+    if hook.url_file is not None:
+        path = config.resolve(hook.url_file)
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip()
+    where = " or ".join(w for w in (f"${hook.url_env}" if hook.url_env else "", str(hook.url_file or "")) if w)
+    raise DeliveryError(f"webhook {hook.name}: no URL (set {where})", "permanent")
+
+
+def selected(hooks: Sequence[Webhook], recipients: Sequence[Stakeholder]) -> list[Webhook]:
+    """The hooks a send to ``recipients`` reaches: those for any of their groups, and those for everyone."""
+    groups = {g for person in recipients for g in person.groups}
+    return [h for h in hooks if not h.groups or set(h.groups) & groups]
+
+
+def post_webhooks(
+    brief: Brief,
+    *,
+    content_hash_of: Callable[[Brief], str],
+    recipients: Sequence[Stakeholder],
+    config: Config,
+    environ: Mapping[str, str] | None,
+    ledger: Ledger | None,
+    dry_run: bool = False,
+    resend: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Delivery]:
+    """Post ``brief`` (the variant each hook's audience may see) to every selected hook."""
+    from briefgen.analysis.variants import release_view
+    from briefgen.deliver.send import Delivery
+    from briefgen.deliver.webhook import WebhookTransport, encode, payload, summarise
+
+    out: list[Delivery] = []
+    options = config.release
+    for hook in selected(config.webhooks, recipients):
+        level = hook.release or options.ladder[0]
+        view = release_view(brief, level, options.ladder, options.banners)
+        where = f"webhook:{hook.name}"
+        delivery = Delivery(brief.brief.id, where, hook.name, hook.kind, "failed")
+        delivery.variant = level if view.marked else None
+        out.append(delivery)
+        if view.brief is None:
+            delivery.outcome, delivery.detail = "withheld", f"not releasable to {level}"
+            continue
+        document = view.brief
+        link = f"{config.archive.url.rstrip('/')}/{level}/{document.brief.id}.html" if config.archive.url else None
+        data = encode(payload(hook.kind, summarise(document, link)))
+        if dry_run or ledger is None:
+            delivery.outcome, delivery.subject = "planned", document.brief.title
+            continue
+        try:
+            url = webhook_url(hook, config, environ)
+            transport = WebhookTransport(url, name=hook.name, timeout=hook.timeout, retries=hook.retries, sleep=sleep)
+        except DeliveryError as exc:
+            delivery.detail = exc.detail
+            continue
+        _post(
+            transport,
+            ledger,
+            DeliveryKey(brief.brief.id, where, "webhook"),
+            content_hash_of(document),
+            data,
+            delivery,
+            resend,
+        )
+    return out
+
+
+def _post(
+    transport: object,
+    ledger: Ledger,
+    key: DeliveryKey,
+    digest: str,
+    data: bytes,
+    delivery: Delivery,
+    resend: bool,
+) -> None:
+    from briefgen.deliver.webhook import WebhookTransport
+
+    assert isinstance(transport, WebhookTransport)
+    claim = ledger.claim(
+        key,
+        content_hash=digest,
+        new_message_id=lambda: f"{key.brief_id}/{key.recipient}",
+        destination=transport.destination,
+        resend=resend,
+    )
+    if not claim.granted:
+        entry = claim.entry
+        delivery.outcome = (
+            "delivered" if claim.reason == "delivered" else ("busy" if claim.reason == "busy" else "uncertain")
+        )
+        delivery.detail = (entry.detail if entry and claim.reason != "delivered" else None) or claim.reason
+        return
+    generation = claim.generation
+
+    def ready() -> None:
+        if not ledger.committing(key, generation):
+            raise ClaimLost(f"{key.brief_id} to {key.recipient}")
+
+    delivery.size = len(data)
+    try:
+        reply = transport.deliver(Envelope("", key.recipient, key.brief_id), data, ready)
+    except ClaimLost:
+        delivery.outcome, delivery.detail = "busy", "taken over by another run"
+        return
+    except DeliveryError as exc:
+        delivery.detail = transport.scrub(exc.detail)
+        if exc.kind == "uncertain":
+            delivery.outcome = "uncertain"
+            ledger.uncertain(key, generation, delivery.detail)
+        else:
+            ledger.failed(key, generation, delivery.detail)
+        return
+    finally:
+        delivery.attempts = transport.requests
+    ledger.sent(key, generation, reply)
+    delivery.outcome, delivery.detail = "sent", f"posted to {transport.destination}: {reply}"
