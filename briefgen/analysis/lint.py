@@ -7,6 +7,7 @@ Each rule has an id; findings print as ``file:line: rule-id: message`` like ruff
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from briefgen.analysis.risk import RiskModel, assess, unknown_factor_references
 from briefgen.facts.evidence import quote_in, text_path
 from briefgen.facts.library import Library, unused
 from briefgen.facts.load import LoadedBrief, display_name
-from briefgen.facts.schema import Brief, Cited, Evidence, PartialDate
+from briefgen.facts.schema import Brief, Cited, Evidence, PartialDate, Source
 
 Loc = tuple[str | int, ...]
 
@@ -41,9 +42,164 @@ class _Linter:
         self.findings: list[Finding] = []
         self.name = display_name(loaded.path)
 
-    def add(self, loc: Loc, rule: str, message: str) -> None:
-        line, _ = self.loaded.document.locate(loc)
+    def add(self, loc: Loc, rule: str, message: str, line: int | None = None) -> None:
+        if line is None:
+            line, _ = self.loaded.document.locate(loc)
         self.findings.append(Finding(self.name, line, rule, message))
+
+    def line_of(self, loc: Loc, pattern: re.Pattern[str]) -> int:
+        """The line, at or after ``loc``'s, where ``pattern`` first occurs: a folded text spans
+        several lines and the reader should land on the word, not the item's first line."""
+        start, _ = self.loaded.document.locate(loc)
+        try:
+            lines = self.loaded.document.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return start
+        for number in range(start, min(len(lines), start + 60) + 1):
+            if pattern.search(lines[number - 1]):
+                return number
+        return start
+
+    # ---------------------------------------------------------------- grading (Admiralty scale)
+    def grading(self) -> None:
+        by_id = {s.id: s for s in self.brief.sources}
+        for index, source in enumerate(self.brief.sources):
+            if source.reliability is None:
+                self.add(
+                    ("sources", index, "id"),
+                    "ungraded-source",
+                    f"source {source.id!r} has no reliability grade; add `reliability:` A–F (A completely "
+                    "reliable … E unreliable, F cannot be judged)",
+                )
+        for index, kj in enumerate(self.brief.key_judgments):
+            loc: Loc = ("key_judgments", index)
+            cited: list[Source] = [by_id[s] for s in dict.fromkeys(kj.sources) if s in by_id]
+            if not cited:
+                continue  # reported by unsourced
+            where = _describe(loc)
+            if len(cited) == 1:
+                self.add(
+                    (*loc, "sources"), "single-source", f"{where} rests on one source ({cited[0].id}); corroborate it"
+                )
+            if all(s.relays and not s.primary for s in cited):
+                self.add(
+                    (*loc, "sources"),
+                    "relayed-only",
+                    f"{where} rests only on reporting that relays other outlets "
+                    f"({', '.join(f'{s.id} relays {s.relays}' for s in cited)}); cite the original or a primary source",
+                )
+            if all(s.reliability in {"D", "E", "F"} for s in cited):
+                self.add(
+                    (*loc, "sources"),
+                    "low-grade-sources",
+                    f"{where} rests only on sources graded D–F ({', '.join(f'{s.id} {s.reliability}' for s in cited)})",
+                )
+
+    # ---------------------------------------------------------------- the information cutoff
+    def cutoff(self) -> None:
+        cutoff = self.brief.cutoff
+        meta = self.brief.brief
+        if meta.as_of and meta.as_of > meta.date:
+            self.add(
+                ("brief", "as_of"), "date-order", f"the cutoff ({meta.as_of}) is after the brief's date ({meta.date})"
+            )
+
+        def after(when: PartialDate | None, *, dated_checked: bool = False) -> bool:
+            # Sources and precedents after the brief's own date are date-order's finding.
+            limit = meta.date if dated_checked else dt.date.max
+            return when is not None and cutoff < when.first_day() <= limit
+
+        for index, source in enumerate(self.brief.sources):
+            if after(source.published, dated_checked=True):
+                self.add(
+                    ("sources", index, "published"),
+                    "after-cutoff",
+                    f"source {source.id!r} was published {source.published}, after the cutoff ({cutoff})",
+                )
+            if source.accessed and source.accessed > cutoff:
+                self.add(
+                    ("sources", index, "accessed"),
+                    "after-cutoff",
+                    f"source {source.id!r} was accessed {source.accessed}, after the cutoff ({cutoff}): "
+                    "it may carry later information; use a copy from before the cutoff or move the cutoff",
+                )
+        facts: list[tuple[Loc, PartialDate | None, str]] = []
+        if event := self.brief.event:
+            facts.append((("event", "date"), event.date, "the event"))
+        for index, a in enumerate(self.brief.agreements):
+            if a.status != "target":  # a target's date is a goal, not a fact
+                facts.append((("agreements", index, "signed"), a.signed, _describe(("agreements", index))))
+        for index, c in enumerate(self.brief.context):
+            facts.append((("context", index, "date"), c.date, _describe(("context", index))))
+        if risk := self.brief.sanction_risk:
+            for index, listing in enumerate(risk.listings):
+                facts.append((("sanction_risk", "listings", index, "listed"), listing.listed, "a listing"))
+            for index, precedent in enumerate(risk.precedents):
+                facts.append((("sanction_risk", "precedents", index, "date"), precedent.date, "a precedent"))
+        for loc, when, what in facts:
+            if after(when, dated_checked=loc[:2] == ("sanction_risk", "precedents")):
+                self.add(loc, "after-cutoff", f"{what} is dated {when}, after the information cutoff ({cutoff})")
+
+    # ---------------------------------------------------------------- horizons
+    def horizons(self) -> None:
+        for index, kj in enumerate(self.brief.key_judgments):
+            if kj.horizon is None:
+                self.add(
+                    ("key_judgments", index),
+                    "no-horizon",
+                    f"{_describe(('key_judgments', index))} states no time frame; add `by: YYYY-MM-DD` or a `window:`",
+                )
+        risk = self.brief.sanction_risk
+        if risk is not None and risk.assessment is not None and risk.assessment.by is None:
+            self.add(
+                ("sanction_risk", "assessment"),
+                "no-horizon",
+                "the sanction-risk assessment states no time frame; add `by:` (the likelihood of sanctions by when)",
+            )
+
+    # ---------------------------------------------------------------- analysis of alternatives
+    def alternatives(self) -> None:
+        scenarios = self.brief.scenarios
+        known = {o.id for o in scenarios.outcomes} if scenarios else set()
+        for index, item in enumerate(self.brief.outlook):
+            for j, sid in enumerate(item.scenarios):
+                if sid not in known:
+                    self.add(
+                        ("outlook", index, "scenarios", j),
+                        "unknown-scenario",
+                        f"watch item #{index + 1} names scenario {sid!r}; "
+                        + (f"the scenarios are {', '.join(sorted(known))}" if known else "the brief has no scenarios"),
+                    )
+        if scenarios is None:
+            return
+        ids = [o.id for o in scenarios.outcomes]
+        if len(set(ids)) != len(ids):
+            self.add(
+                ("scenarios", "outcomes"), "scenarios-incoherent", "scenario ids repeat; each outcome needs its own"
+            )
+        low = high = 0.0
+        for index, outcome in enumerate(scenarios.outcomes):
+            try:
+                parsed = parse_likelihood(outcome.likelihood)
+            except UnknownLikelihood as exc:
+                self.add(("scenarios", "outcomes", index, "likelihood"), "unknown-likelihood", str(exc))
+                return
+            p = parsed.probability
+            low += p if p is not None else parsed.band.low
+            high += p if p is not None else parsed.band.high
+            watched = any(outcome.id in item.scenarios for item in self.brief.outlook)
+            if not outcome.indicators and not watched:
+                self.add(
+                    ("scenarios", "outcomes", index),
+                    "scenario-indicators",
+                    f"scenario {outcome.id!r} has no indicator that would show it unfolding",
+                )
+        if low > 1.0 + 1e-9 or high < 1.0 - 1e-9:
+            self.add(
+                ("scenarios", "outcomes"),
+                "scenarios-incoherent",
+                f"mutually exclusive outcomes must sum to about 100%, but their bands sum to {low:.0%}–{high:.0%}",
+            )
 
     # ---------------------------------------------------------------- sourcing
     def sourcing(self) -> None:
@@ -87,10 +243,12 @@ class _Linter:
                         rows.setdefault(parsed.row, []).append(f"{where} ({parsed.text()})")
             for match in _HEDGE.finditer(text):
                 word = match.group(0)
+                text_loc = (*loc, "text") if loc[0] == "key_judgments" else (*loc, "rationale")
                 self.add(
-                    (*loc, "text") if loc[0] == "key_judgments" else (*loc, "rationale"),
+                    text_loc,
                     "hedge-word",
                     f"{where} says {word!r}, which has no estimative meaning; state a likelihood from the scale",
+                    line=self.line_of(text_loc, re.compile(rf"\b{re.escape(word)}\b")),
                 )
             for band, row in terms_in(text):
                 rows.setdefault(row, []).append(f"{where} text ({band.name(row)})")
@@ -269,6 +427,8 @@ class _Linter:
             )
         result = assess(self.brief, self.model)
         assert result is not None
+        if result.question_problem:
+            self.add(("sanction_risk", "question"), "model-evidence", result.question_problem)
         for factor, problem in result.problems:
             loc = factor.evidence[0].loc if factor.evidence else ("sanction_risk",)
             self.add((*loc, "value"), "model-evidence", f"factor {factor.id!r}: {problem}")
@@ -279,7 +439,13 @@ class _Linter:
         except UnknownLikelihood:
             return  # reported by unknown-likelihood
         gap = abs(stated.band.index - result.band.index)
-        if gap > 1:
+        if gap and risk.assessment.model_disagreement:
+            self.add(
+                ("sanction_risk", "assessment", "model_disagreement"),
+                "model-disagreement-stated",
+                f"stated {stated.text()!r}, model {result.band.term!r}; the brief prints the analysts' reason",
+            )
+        elif gap > 1:
             self.add(
                 ("sanction_risk", "assessment", "likelihood"),
                 "model-disagrees",
@@ -323,7 +489,7 @@ def _identity(loc: Loc, statement: Cited) -> tuple[str, str] | None:
 
 
 def _differences(a: Cited, b: Cited) -> Iterator[tuple[str, str, str]]:
-    skip = {"sources", "variants", "notes", "text", "reason", "evidence", "description"}
+    skip = {"sources", "variants", "notes", "text", "reason", "evidence", "description", "credibility", "origin_note"}
     for name in type(a).model_fields:
         if name in skip:
             continue
@@ -342,6 +508,10 @@ def lint_brief(loaded: LoadedBrief, model: RiskModel | None = None, root: Path |
     ``library/texts/`` holds the sources' texts that evidence quotes are checked against."""
     linter = _Linter(loaded, model, root)
     linter.sourcing()
+    linter.grading()
+    linter.cutoff()
+    linter.horizons()
+    linter.alternatives()
     linter.estimative()
     linter.dates()
     linter.disagreements()
@@ -349,6 +519,64 @@ def lint_brief(loaded: LoadedBrief, model: RiskModel | None = None, root: Path |
     linter.evidence()
     linter.drafts()
     return sorted(set(linter.findings), key=lambda f: (f.file, f.line, f.rule, f.message))
+
+
+#: Fields compared across briefs: dates of the same action, amounts of the same deal.
+_COMPARED = ("signed", "term", "value", "date", "end_date", "listed", "deliveries_began")
+
+
+def _facts_of(brief: Brief) -> Iterator[tuple[Loc, str, Cited]]:
+    """(loc, identity, statement) of every fact another brief could also state."""
+    if brief.event:
+        yield ("event",), "event: " + _norm(brief.event.title), brief.event
+    for index, a in enumerate(brief.agreements):
+        yield ("agreements", index), "agreement: " + _norm(a.title), a
+    if brief.sanction_risk:
+        for index, p in enumerate(brief.sanction_risk.precedents):
+            yield ("sanction_risk", "precedents", index), "precedent: " + _norm(p.target), p
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _compared(a: Cited, b: Cited) -> Iterator[tuple[str, str, str]]:
+    for field, x, y in _differences(a, b):
+        if field.split(".")[0] in _COMPARED:
+            yield field, x, y
+
+
+def lint_briefs(
+    briefs: list[LoadedBrief], model: RiskModel | None = None, root: Path | None = None
+) -> dict[Path, list[Finding]]:
+    """Every finding for each brief, plus conflicts between briefs: the same fact (an
+    agreement, a precedent, an event) given different dates or amounts by different sources."""
+    found = {loaded.path: lint_brief(loaded, model, root) for loaded in briefs}
+    seen: dict[str, tuple[LoadedBrief, Loc, Cited]] = {}
+    for loaded in briefs:
+        for loc, identity, statement in _facts_of(loaded.brief):
+            if identity not in seen:
+                seen[identity] = (loaded, loc, statement)
+                continue
+            first_brief, _, first = seen[identity]
+            if first_brief is loaded:
+                continue  # within one brief: the per-brief check reports it
+            recorded = {v.field for v in statement.variants} | {v.field for v in first.variants}
+            for field, a, b in _compared(first, statement):
+                if field in recorded:
+                    continue
+                line, _ = loaded.document.locate(loc)
+                found[loaded.path].append(
+                    Finding(
+                        display_name(loaded.path),
+                        line,
+                        "sources-differ",
+                        f"{identity}: {field} is {b} here (per {', '.join(statement.sources) or 'no source'}) but "
+                        f"{a} in {display_name(first_brief.path)} (per {', '.join(first.sources) or 'no source'}); "
+                        "settle it or record the other value under `variants`",
+                    )
+                )
+    return {path: sorted(set(fs), key=lambda f: (f.file, f.line, f.rule, f.message)) for path, fs in found.items()}
 
 
 def lint_library(library: Library, briefs: Sequence[LoadedBrief]) -> list[Finding]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +38,13 @@ class FactorSpec(_Strict):
     levels: dict[str, float] = Field(default_factory=dict)
     per_item: float | None = None
     max_items: int | None = Field(None, ge=1)
+    group: str | None = Field(
+        None, description="Factors that describe one fact share a group; only the strongest of them counts."
+    )
+    origin_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="For counted precedents: each one's weight by how it came about (discretionary, mandated).",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> FactorSpec:
@@ -49,10 +56,32 @@ class FactorSpec(_Strict):
         return self
 
 
+class Question(_Strict):
+    text: str
+    baseline: float
+    why: str
+
+
+class Group(_Strict):
+    label: str
+    why: str
+
+
 class Part(_Strict):
     baseline: float
     why: str
     factors: dict[str, FactorSpec]
+    questions: dict[str, Question] = Field(
+        default_factory=dict, description="Baselines per question (first sanctions, further sanctions)."
+    )
+    groups: dict[str, Group] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _groups_known(self) -> Part:
+        for name, spec in self.factors.items():
+            if spec.group is not None and spec.group not in self.groups:
+                raise ValueError(f"factor {name!r} names group {spec.group!r}, which [..groups] does not define")
+        return self
 
 
 class ImpactPart(Part):
@@ -139,12 +168,26 @@ class FactorResult:
     evidence: list[Evidence] = field(default_factory=list)
     overridden: bool = False
     problem: str | None = None
+    counted: float = 0.0  # what enters the sum: 0 for a group member outweighed by another
+    group: str | None = None
 
     @property
     def direction(self) -> Literal["raises", "lowers", "neutral"]:
         if self.contribution > 0:
             return "raises"
         return "lowers" if self.contribution < 0 else "neutral"
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One change of evidence and where it would put the call."""
+
+    factor: str
+    label: str
+    value: str | None
+    to: str
+    delta: float  # change in log-odds
+    band: Band
 
 
 @dataclass
@@ -157,6 +200,17 @@ class Assessment:
     impact_score: float
     impact: ImpactLevel
     rating: str
+    question: str = "first"
+    question_text: str = ""
+    baseline: float = 0.0
+    baseline_why: str = ""
+    sensitivity: list[Shift] = field(default_factory=list)
+    question_problem: str | None = None
+
+    @property
+    def band_changes(self) -> list[Shift]:
+        """The single changes of evidence that would move the call to another band."""
+        return [s for s in self.sensitivity if s.band.index != self.band.index]
 
     def factor(self, factor_id: str) -> FactorResult:
         return next(f for f in self.factors if f.id == factor_id)
@@ -173,7 +227,14 @@ def _derived(kind: Derived, risk: SanctionRisk, brief: Brief) -> tuple[str, list
     before = [
         (i, p) for i, p in enumerate(risk.precedents) if p.date.first_day() <= brief.brief.date
     ]  # a precedent after the brief's date could not have informed it
-    evidence = [Evidence(("sanction_risk", "precedents", i), f"{p.target} ({p.date.human()})", p) for i, p in before]
+    evidence = [
+        Evidence(
+            ("sanction_risk", "precedents", i),
+            f"{p.target} ({p.date.human()}{', ' + p.origin if p.origin else ''})",
+            p,
+        )
+        for i, p in before
+    ]
     if kind == "precedents":
         return str(len(before)), evidence
     most = max((len(p.measures) for _, p in before), default=0)
@@ -190,7 +251,17 @@ def _stated(risk: SanctionRisk) -> dict[str, list[tuple[str, Evidence]]]:
     return stated
 
 
-def _contribution(spec: FactorSpec, value: str | None) -> tuple[float, str | None]:
+def _weights(spec: FactorSpec, evidence: list[Evidence], count: int) -> list[float]:
+    """Per-item weights, strongest first: a precedent a law forced counts for less than a free choice."""
+    weights = []
+    for e in evidence:
+        origin = getattr(e.statement, "origin", None)
+        weights.append(spec.origin_weights.get(origin or "", 1.0) if spec.origin_weights else 1.0)
+    weights = sorted(weights, reverse=True)[:count]
+    return weights + [1.0] * (count - len(weights))  # a what-if count beyond the evidence: full weight
+
+
+def _contribution(spec: FactorSpec, value: str | None, evidence: Sequence[Evidence] = ()) -> tuple[float, str | None]:
     if value is None:
         return 0.0, None
     if spec.per_item is not None:
@@ -198,7 +269,8 @@ def _contribution(spec: FactorSpec, value: str | None) -> tuple[float, str | Non
             count = int(value)
         except ValueError:
             return 0.0, f"expected a count, got {value!r}"
-        return spec.per_item * min(max(count, 0), spec.max_items or count), None
+        count = min(max(count, 0), spec.max_items or count)
+        return spec.per_item * sum(_weights(spec, list(evidence), count)), None
     if value not in spec.levels:
         return 0.0, f"unknown level {value!r}; expected one of {', '.join(spec.levels)}"
     return spec.levels[value], None
@@ -213,12 +285,55 @@ def assess(
         return None
     model = model or load_model()
     overrides = dict(overrides or {})
-    unknown = set(overrides) - set(model.factor_ids)
-    if unknown:
-        raise InputError(
-            [Problem("--set", 0, 0, name, f"no such factor; the model has {', '.join(model.factor_ids)}")
-             for name in sorted(unknown)]
-        )  # fmt: skip
+    check_overrides(model, overrides)
+    result = _evaluate(brief, risk, model, overrides)
+    result.sensitivity = _sensitivity(brief, risk, model, overrides, result)
+    return result
+
+
+def check_overrides(model: RiskModel, overrides: Mapping[str, str]) -> None:
+    """What-ifs must name a factor and one of its levels (or a count); else an input error listing them."""
+    problems = []
+    for name in sorted(overrides):
+        found = model.spec(name)
+        if found is None:
+            problems.append(
+                Problem("--set", 0, 0, name, f"no such factor; the model has {', '.join(model.factor_ids)}")
+            )
+            continue
+        spec, value = found[1], overrides[name]
+        if spec.per_item is not None:
+            if not value.isdigit():
+                problems.append(Problem("--set", 0, 0, name, f"expected a count (0, 1, 2…), got {value!r}"))
+        elif value not in spec.levels:
+            problems.append(
+                Problem("--set", 0, 0, name, f"no level {value!r}; expected one of {', '.join(spec.levels)}")
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def _sensitivity(
+    brief: Brief, risk: SanctionRisk, model: RiskModel, overrides: Mapping[str, str], base: Assessment
+) -> list[Shift]:
+    """Each likelihood factor moved to each other level (counts by one): the band it would give."""
+    shifts: list[Shift] = []
+    for factor in base.factors:
+        if factor.part != "likelihood" or factor.overridden:
+            continue
+        spec = model.likelihood.factors[factor.id]
+        if spec.per_item is not None:
+            count = int(factor.value or 0)
+            options = [str(n) for n in (count - 1, count + 1) if 0 <= n <= (spec.max_items or count + 1)]
+        else:
+            options = [level for level in spec.levels if level != factor.value]
+        for option in options:
+            other = _evaluate(brief, risk, model, {**overrides, factor.id: option})
+            shifts.append(Shift(factor.id, factor.label, factor.value, option, other.logit - base.logit, other.band))
+    return shifts
+
+
+def _evaluate(brief: Brief, risk: SanctionRisk, model: RiskModel, overrides: Mapping[str, str]) -> Assessment:
     stated = _stated(risk)
     results: list[FactorResult] = []
     for part_name, part in (("likelihood", model.likelihood), ("impact", model.impact)):
@@ -237,7 +352,7 @@ def assess(
             overridden = factor_id in overrides
             if overridden:
                 value = overrides[factor_id]
-            contribution, level_problem = _contribution(spec, value)
+            contribution, level_problem = _contribution(spec, value, evidence)
             results.append(
                 FactorResult(
                     factor_id,
@@ -249,18 +364,48 @@ def assess(
                     evidence,
                     overridden,
                     problem or level_problem,
+                    contribution,
+                    spec.group,
                 )
             )
-    logit = model.likelihood.baseline + sum(f.contribution for f in results if f.part == "likelihood")
+    # Factors that describe one fact count once: the group's strongest member stands for it.
+    for group in {f.group for f in results if f.group}:
+        members = [f for f in results if f.group == group]
+        strongest = max(members, key=lambda f: abs(f.contribution))
+        for member in members:
+            member.counted = member.contribution if member is strongest else 0.0
+    question = model.likelihood.questions.get(risk.question)
+    baseline = question.baseline if question else model.likelihood.baseline
+    question_problem = None
+    if model.likelihood.questions and question is None:
+        question_problem = (
+            f"the model has no baseline for the question {risk.question!r}; "
+            f"it answers {', '.join(model.likelihood.questions)}"
+        )
+    logit = baseline + sum(f.counted for f in results if f.part == "likelihood")
     probability = 1 / (1 + math.exp(-logit))
     band = band_for_probability(probability)
-    impact_score = model.impact.baseline + sum(f.contribution for f in results if f.part == "impact")
+    impact_score = model.impact.baseline + sum(f.counted for f in results if f.part == "impact")
     impact: ImpactLevel = "low"
     for level in IMPACT_LEVELS:
         if impact_score >= model.impact.bands.get(level, math.inf):
             impact = level
     rating = model.rating.matrix[band.index][IMPACT_LEVELS.index(impact)]
-    return Assessment(model, results, logit, probability, band, impact_score, impact, rating)
+    return Assessment(
+        model,
+        results,
+        logit,
+        probability,
+        band,
+        impact_score,
+        impact,
+        rating,
+        risk.question,
+        question.text if question else "",
+        baseline,
+        question.why if question else model.likelihood.why,
+        question_problem=question_problem,
+    )
 
 
 def unknown_factor_references(brief: Brief, model: RiskModel) -> list[tuple[tuple[str | int, ...], str]]:
@@ -294,9 +439,14 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
 def describe(assessment: Assessment) -> dict[str, Any]:
     """A plain summary (for the CLI and JSON output)."""
     return {
+        "question": assessment.question,
         "likelihood": assessment.band.term,
         "range": assessment.band.range_text,
         "probability": round(assessment.probability, 3),
         "impact": assessment.impact,
         "rating": assessment.rating,
+        "band_changes": [
+            {"factor": s.factor, "from": s.value, "to": s.to, "likelihood": s.band.term}
+            for s in assessment.band_changes
+        ],
     }

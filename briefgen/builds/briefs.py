@@ -139,29 +139,31 @@ def _compile_workspace_templates(config: Config) -> None:
 def check(inputs: Sequence[Path] | None = None, config: Config | None = None) -> list[LoadedBrief]:
     """Every check ``build`` makes before rendering, without rendering: the inputs, the
     templates folder and the workspace's templates, the risk model (when a brief has a
-    sanction-risk section) and, under ``[assess] strict``, the lint findings."""
-    from briefgen.analysis.lint import lint_brief
+    sanction-risk section) and the lint findings: errors always fail, warnings under
+    ``[assess] strict``."""
+    from briefgen.analysis.lint import lint_briefs
 
     config = config or load_config()
     check_templates_folder(config)
     briefs = validate(inputs, config)
     model = model_for(config, briefs)
     _compile_workspace_templates(config)
-    if config.assess.strict:
-        findings = [f for loaded in briefs for f in lint_brief(loaded, model, config.root)]
-        if fails(findings, strict=True):
-            raise LintFailed([f for f in findings if f.severity != "info"])
+    findings = [f for fs in lint_briefs(briefs, model, config.root).values() for f in fs]
+    if fails(findings, strict=config.assess.strict):
+        shown = {"error"} | ({"warning"} if config.assess.strict else set())
+        raise LintFailed([f for f in findings if f.severity in shown])
     return briefs
 
 
 def lint(inputs: Sequence[Path] | None = None, config: Config | None = None) -> list[tuple[LoadedBrief, list[Finding]]]:
     """Validate, then run the analytic-integrity checks on every input."""
-    from briefgen.analysis.lint import lint_brief
+    from briefgen.analysis.lint import lint_briefs
 
     config = config or load_config()
     briefs = validate(inputs, config)
     model = model_for(config, briefs)
-    return [(loaded, lint_brief(loaded, model, config.root)) for loaded in briefs]
+    findings = lint_briefs(briefs, model, config.root)
+    return [(loaded, findings[loaded.path]) for loaded in briefs]
 
 
 def lint_library_usage(config: Config | None = None) -> list[Finding]:
@@ -244,8 +246,8 @@ def build(
         model = model_for(config, loaded)
         findings = {b.path: lint_brief(b, model, config.root) for b in loaded}
         everything = [f for fs in findings.values() for f in fs] + [f for r in done.values() for f in r.findings]
-        if strict and fails(everything, strict=True):
-            raise LintFailed([f for f in everything if f.severity != "info"])
+        if fails(everything, strict=strict):  # an error-level finding fails even without --strict
+            raise LintFailed([f for f in everything if f.severity == "error" or (strict and f.severity == "warning")])
         rendered = _render_briefs(loaded, config, formats, notify, jobs)
         for brief in loaded:
             result = rendered[brief.path]
@@ -260,10 +262,10 @@ def build(
                 findings=[asdict(f) for f in result.findings],
                 warnings=result.warnings,
             )
-    elif strict:
+    else:
         everything = [f for r in done.values() for f in r.findings]
-        if fails(everything, strict=True):
-            raise LintFailed([f for f in everything if f.severity != "info"])
+        if fails(everything, strict=strict):
+            raise LintFailed([f for f in everything if f.severity == "error" or (strict and f.severity == "warning")])
     for path in paths:
         if done[path].cached:
             notify(done[path].brief_id, "cached")

@@ -45,6 +45,11 @@ def lint(
     typer.echo(summary)
 
 
+def _percent(p: object) -> str:
+    value = float(p)  # type: ignore[arg-type]
+    return "<1%" if 0 < value < 0.005 else f"{value:.0%}"
+
+
 @reports_errors
 def assess(
     path: Annotated[Path, typer.Argument(help="The input file to assess.", show_default=False)],
@@ -80,39 +85,51 @@ def assess(
         payload: dict[str, object] = {
             "model": model.model.id,
             "assessment": describe(base),
-            "factors": {f.id: {"value": f.value, "contribution": f.contribution} for f in base.factors},
+            "factors": {
+                f.id: {"value": f.value, "contribution": f.contribution, "counted": f.counted, "group": f.group}
+                for f in base.factors
+            },
         }
         if changed is not None:
             payload["what_if"] = {"set": overrides, "assessment": describe(changed)}
         typer.echo(json.dumps(payload, indent=2))
         return
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=max(Console().width, 120))  # one line per row, even when piped
+    console.print(f"[bold]question ({base.question}):[/] {base.question_text or loaded.brief.sanction_risk.regime}")  # type: ignore[union-attr]
     table = Table(title=f"{model.model.title} — {loaded.brief.brief.title}", title_justify="left", header_style="bold")
     table.add_column("factor", no_wrap=True)
     table.add_column("value", no_wrap=True)
-    table.add_column("contribution", justify="right", no_wrap=True)
-    table.add_column("evidence", overflow="ellipsis", no_wrap=True, max_width=48)
+    table.add_column("effect", justify="right", no_wrap=True)
+    table.add_column("counted", justify="right", no_wrap=True)
+    table.add_column("evidence", overflow="ellipsis", no_wrap=True, max_width=30)
     if changed is not None:
-        table.add_column("what-if", justify="right")
-    for part, baseline in (("likelihood", model.likelihood.baseline), ("impact", model.impact.baseline)):
-        table.add_row(f"[dim]{part} baseline[/]", "", f"{baseline:+.2f}", "", *([""] if changed else []))
+        table.add_column("what-if", justify="right", no_wrap=True)
+    for part, baseline in (("likelihood", base.baseline), ("impact", model.impact.baseline)):
+        table.add_row(
+            f"[dim]{part} baseline[/]", "", f"{baseline:+.2f}", f"{baseline:+.2f}", "", *([""] * bool(changed))
+        )
         for factor in (f for f in base.factors if f.part == part):
             evidence = "; ".join(e.label for e in factor.evidence) or "[dim]no evidence[/]"
-            row = [factor.id, factor.value or "—", f"{factor.contribution:+.2f}", evidence]
+            counted = f"{factor.counted:+.2f}" if factor.counted or not factor.group else f"in {factor.group}"
+            row = [factor.id, factor.value or "—", f"{factor.contribution:+.2f}", counted, evidence]
             if changed is not None:
                 other = changed.factor(factor.id)
-                row.append(f"{other.value} → {other.contribution:+.2f}" if other.overridden else "")
+                row.append(f"{other.value} → {other.counted:+.2f}" if other.overridden else "")
             table.add_row(*row)
     console.print(table)
 
     def line(result: object) -> str:
         d = describe(result)  # type: ignore[arg-type]
         return (
-            f"likelihood {d['likelihood']} ({d['probability']:.0%}, band {d['range']}), "
+            f"likelihood {d['likelihood']} (band {d['range']}; model point {_percent(d['probability'])}), "
             f"impact {d['impact']}, rating {d['rating']}"
         )
 
     console.print(f"[bold]assessment:[/] {line(base)}")
+    moves = base.band_changes
+    console.print(f"[bold]sensitivity:[/] {len(moves)} single change(s) of evidence move the band")
+    for shift in sorted(moves, key=lambda s: abs(s.delta)):
+        console.print(f"  {shift.factor} {shift.value or '—'} → {shift.to}: {shift.delta:+.2f} → {shift.band.term}")
     if changed is not None:
         settings = ", ".join(f"{k}={v}" for k, v in overrides.items())
         console.print(f"[bold]what-if ({settings}):[/] {line(changed)}")

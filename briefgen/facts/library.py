@@ -110,6 +110,10 @@ class Action(Cited):
     targets: list[ActionTarget] = Field(default_factory=list)
     measures: list[Text] = Field(default_factory=list, description="Measures on every target.")
     summary: Markdown | None = None
+    origin: Literal["discretionary", "mandated"] | None = Field(
+        None, description="How it came about: the executive's own choice, or required (or forced) by a law."
+    )
+    origin_note: Markdown | None = Field(None, description="Why: e.g. the law that required it.")
 
 
 class LibraryFile(Model):
@@ -392,6 +396,10 @@ class Resolver:
             out["country"] = action.country
         if action.summary:
             out["reason"] = action.summary
+        if action.origin:
+            out["origin"] = action.origin
+        if action.origin_note:
+            out["origin_note"] = action.origin_note
         return self._merge(out, own, list(action.sources))
 
     def listing(self, item: object, loc: tuple[str | int, ...]) -> Any:

@@ -35,6 +35,8 @@ __all__ = [
     "KeyJudgment",
     "PartialDate",
     "SanctionRisk",
+    "Scenario",
+    "Scenarios",
     "Source",
     "json_schema",
 ]
@@ -208,6 +210,27 @@ class Variant(Model):
     note: Markdown | None = None
 
 
+#: Admiralty (NATO STANAG 2511) source reliability: A completely reliable … E unreliable, F cannot be judged.
+Reliability = Literal["A", "B", "C", "D", "E", "F"]
+
+#: Admiralty information credibility: 1 confirmed … 5 improbable, 6 cannot be judged.
+Credibility = Annotated[int, Field(ge=1, le=6)]
+
+#: What kind of document a source is; the first four are primary (the actor's own words or acts).
+SOURCE_KINDS = (
+    "government",
+    "legislation",
+    "official-statement",
+    "dataset",
+    "news",
+    "think-tank",
+    "academic",
+    "law-firm",
+    "other",
+)
+PRIMARY_KINDS = frozenset(SOURCE_KINDS[:4])
+
+
 def _short_quote(value: str) -> str:
     if len(value.split()) > 30:
         raise PydanticCustomError("quote", "a quote is a few words (at most about 25), not a passage")
@@ -233,6 +256,11 @@ class Cited(Model):
 
     sources: list[SourceId] = Field(default_factory=list, description="Ids of the sources this rests on.")
     variants: list[Variant] = Field(default_factory=list, description="Values other sources give instead.")
+    credibility: Credibility | None = Field(
+        None,
+        description="Information credibility on the Admiralty scale: 1 confirmed, 2 probably true, 3 possibly "
+        "true, 4 doubtful, 5 improbable, 6 cannot be judged.",
+    )
     evidence: list[Evidence] = Field(
         default_factory=list, description="The source's words this rests on; lint checks them against its text."
     )
@@ -265,12 +293,32 @@ class Source(Model):
     accessed: Day | None = None
     language: LanguageTag = "en"
     kind: Literal[
-        "news", "government", "legislation", "official-statement", "think-tank", "academic", "dataset", "other"
+        "news",
+        "government",
+        "legislation",
+        "official-statement",
+        "think-tank",
+        "academic",
+        "dataset",
+        "law-firm",
+        "other",
     ] = "news"
+    reliability: Reliability | None = Field(
+        None,
+        description="Source reliability on the Admiralty scale: A completely reliable, B usually reliable, "
+        "C fairly reliable, D not usually reliable, E unreliable, F cannot be judged.",
+    )
+    relays: Text | None = Field(
+        None, description="The outlet(s) whose reporting this source passes on (secondary reporting of a report)."
+    )
     note: Markdown | None = None
     release: Slug | None = Field(
         None, description="Release marking: the narrowest audience allowed to see this, e.g. internal (default: all)."
     )
+
+    @property
+    def primary(self) -> bool:
+        return self.kind in PRIMARY_KINDS
 
 
 class BriefMeta(Model):
@@ -278,6 +326,9 @@ class BriefMeta(Model):
     title: Text
     subtitle: Text | None = None
     date: Day = Field(description="Date of the brief (YYYY-MM-DD); also the PDF's creation date.")
+    as_of: Day | None = Field(
+        None, description="Information cutoff: the last date of information used (defaults to the brief's date)."
+    )
     author: Text
     organisation: Text | None = None
     audience: Text | None = None
@@ -404,6 +455,7 @@ class Agreement(Cited):
     parties: list[Text] = Field(min_length=1)
     signed: PartialDate | None = None
     term: Term | None = None
+    deliveries_began: PartialDate | None = Field(None, description="When the first deliveries under it arrived.")
     value: Money | None = None
     quantity: Text | None = None
     status: Literal[
@@ -442,6 +494,13 @@ Likelihood = Annotated[
 Confidence = Literal["low", "moderate", "high"]
 
 
+class Window(Model):
+    """The time frame of a judgment: from ``start`` (default: the cutoff) to ``end``."""
+
+    start: PartialDate | None = None
+    end: PartialDate
+
+
 class KeyJudgment(Cited):
     id: Slug | None = Field(
         None, description="Stable id of a standing judgment, so editions can say when its estimate moved."
@@ -449,6 +508,12 @@ class KeyJudgment(Cited):
     text: Markdown
     likelihood: Likelihood | None = None
     confidence: Confidence | None = None
+    by: PartialDate | None = Field(None, description="The judgment's horizon: it holds until this date.")
+    window: Window | None = Field(None, description="The judgment's time frame, when it is a window.")
+
+    @property
+    def horizon(self) -> PartialDate | None:
+        return self.by or (self.window.end if self.window else None)
 
 
 class Listing(Cited):
@@ -466,6 +531,12 @@ class Precedent(Cited):
     country: Text | None = None
     measures: list[Text] = Field(min_length=1)
     reason: Markdown | None = None
+    origin: Literal["discretionary", "mandated"] | None = Field(
+        None,
+        description="How it came about: the executive's own choice, or required (or forced) by a law; "
+        "the risk model weighs them differently.",
+    )
+    origin_note: Markdown | None = Field(None, description="Why: e.g. the law that required it.")
 
 
 ModelFactorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -491,11 +562,20 @@ class Assessment(Cited):
     impact: Literal["low", "moderate", "high", "severe"]
     confidence: Confidence
     rationale: Markdown | None = None
+    by: PartialDate | None = Field(None, description="The horizon: the likelihood is of sanctions by this date.")
+    model_disagreement: Markdown | None = Field(
+        None, description="Why the analysts' likelihood differs from the risk model's; printed in the brief."
+    )
 
 
 class SanctionRisk(Cited):
     law: Slug | None = Field(None, description="Id of a library authority; fills regime, legal basis, enacted.")
     regime: Text = Field(description="Sanctions regime, e.g. a statute and section.")
+    question: Literal["first", "further"] = Field(
+        "first",
+        description="What is assessed: first sanctions on the target, or further sanctions on a target "
+        "already sanctioned under the regime.",
+    )
     authority: Text = Field(description="Who imposes the sanctions.")
     legal_basis: Markdown
     enacted: PartialDate | None = None
@@ -511,6 +591,27 @@ class SanctionRisk(Cited):
 class WatchItem(Cited):
     text: Markdown
     by: PartialDate | None = Field(None, description="When to expect it, if known.")
+    scenarios: list[Slug] = Field(
+        default_factory=list, description="Ids of the scenarios this would show to be unfolding."
+    )
+
+
+class Scenario(Cited):
+    """One outcome of a set of mutually exclusive alternatives."""
+
+    id: Slug
+    title: Text
+    text: Markdown
+    likelihood: Likelihood
+    indicators: list[Text] = Field(default_factory=list, description="What would show this outcome unfolding.")
+
+
+class Scenarios(Model):
+    """Analysis of alternatives: mutually exclusive outcomes of one question over one horizon."""
+
+    question: Text
+    by: PartialDate = Field(description="The horizon all outcomes share.")
+    outcomes: list[Scenario] = Field(min_length=2)
 
 
 class Candidate(Model):
@@ -546,6 +647,13 @@ class Brief(Model):
     context: list[ContextItem] = Field(default_factory=list)
     sanction_risk: SanctionRisk | None = None
     outlook: list[WatchItem] = Field(default_factory=list)
+    scenarios: Scenarios | None = None
+
+    @property
+    def cutoff(self) -> dt.date:
+        """The information cutoff: ``as_of``, or the brief's date."""
+        return self.brief.as_of or self.brief.date
+
     candidates: list[Candidate] = Field(
         default_factory=list, description="A draft's unconfirmed findings; never rendered."
     )

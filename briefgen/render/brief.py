@@ -124,6 +124,11 @@ class Citations:
                 if item.locator and item.source in statement.sources:
                     pinpoints.setdefault(item.source, []).append(item.locator)
         marks = self.links(statement.sources, brief_index, pinpoints)
+        if statement.credibility is not None:
+            grade = statement.credibility
+            marks += Markup(
+                ' <span class="credibility" title="Information credibility (Admiralty scale)">[{}: {}]</span>'
+            ).format(grade, CREDIBILITY_NAMES[grade])
         if not statement.variants:
             return marks
         notes = Markup("; ").join(
@@ -160,6 +165,7 @@ _SECTIONS: list[tuple[str, str, Callable[[Brief], bool]]] = [
     ("context", "Context", lambda b: bool(b.context)),
     ("timeline", "Timeline", lambda b: len(charts.timeline_entries(b)) >= 3),
     ("sanction-risk", "Sanction-risk assessment", lambda b: b.sanction_risk is not None),
+    ("scenarios", "Alternative outcomes", lambda b: b.scenarios is not None),
     ("outlook", "Outlook: what to watch", lambda b: bool(b.outlook)),
     ("sources", "Sources", lambda b: True),
     ("annex", "Annex: estimative language", lambda b: uses_estimates(b)),
@@ -199,6 +205,25 @@ def preferred_row(brief: Brief) -> Row:
                 pass
     rows += [row for kj in brief.key_judgments for _, row in terms_in(kj.text)]
     return "alternative" if rows and rows.count("alternative") > rows.count("term") else "term"
+
+
+#: The Admiralty scale's words for source reliability grades.
+RELIABILITY_NAMES = {
+    "A": "completely reliable",
+    "B": "usually reliable",
+    "C": "fairly reliable",
+    "D": "not usually reliable",
+    "E": "unreliable",
+    "F": "reliability cannot be judged",
+}
+CREDIBILITY_NAMES = {
+    1: "confirmed",
+    2: "probably true",
+    3: "possibly true",
+    4: "doubtful",
+    5: "improbable",
+    6: "truth cannot be judged",
+}
 
 
 def likelihood_of(value: str | float | None) -> Likelihood | None:
@@ -265,18 +290,22 @@ class EditionPart:
         return f"event-{self.brief.brief.id}"
 
 
+def stated_cell(brief: Brief) -> tuple[int, str] | None:
+    """The analysts' own mark on the risk matrix (likelihood band, impact), if they state one."""
+    stated = brief.sanction_risk.assessment if brief.sanction_risk else None
+    if stated is not None and (parsed := likelihood_of(stated.likelihood)) is not None:
+        return parsed.band.index, stated.impact
+    return None
+
+
 def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment | None = None) -> dict[str, Any]:
     """Everything templates see. Templates get models, not pre-rendered strings."""
     citations = Citations([brief])
     row = preferred_row(brief)
-    stated_cell = None
     risk_chart = None
     if assessment is not None:
-        stated = brief.sanction_risk.assessment if brief.sanction_risk else None
-        if stated is not None and (parsed := likelihood_of(stated.likelihood)) is not None:
-            stated_cell = (parsed.band.index, stated.impact)
         risk_chart = charts.risk_matrix(
-            assessment.model.rating.matrix, (assessment.band.index, assessment.impact), stated_cell
+            assessment.model.rating.matrix, (assessment.band.index, assessment.impact), stated_cell(brief)
         )
     meta = brief.brief
     description = markdown_to_html(meta.summary).striptags() if meta.summary else (meta.subtitle or "")
@@ -301,6 +330,7 @@ def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment
         "generator": f"briefgen {__version__}",
         "row": row,
         "likelihood_of": likelihood_of,
+        "reliability_names": RELIABILITY_NAMES,
         "scale": SCALE,
         "confidence_levels": CONFIDENCE_LEVELS,
         "assessment": assessment,

@@ -8,6 +8,7 @@ WeasyPrint renders it natively. Each chart has a ``<title>`` and a ``<desc>``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -75,13 +76,15 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
         if a.term and a.term.end:
             what = "target date" if a.status == "target" else "term ends"
             add(TimelineEntry(a.term.end, f"{a.title}: {what}", "agreement", refs))
+        if a.deliveries_began:
+            add(TimelineEntry(a.deliveries_began, f"{a.title}: first deliveries", "agreement", refs))
         for v in a.variants:
-            if v.field in {"term.end", "term.start", "signed"}:
+            if v.field in {"term.end", "term.start", "signed", "deliveries_began"}:
                 try:
                     when = PartialDate.parse(v.value)
                 except ValueError:
                     continue
-                label = f"Per other sources, {v.field.replace('.', ' ')}: {a.title}"
+                label = f"Per other sources, {v.field.replace('.', ' ').replace('_', ' ')}: {a.title}"
                 add(TimelineEntry(when, label, "disputed", tuple(v.sources)))
     for c in brief.context:
         if c.date:
@@ -141,17 +144,61 @@ def timeline_charts(entries: list[TimelineEntry], chart_id: str = "timeline-char
     ]
 
 
+class _Axis:
+    """A time axis that cuts out long empty stretches.
+
+    A gap between consecutive dates longer than ``BREAK_SHARE`` of the whole span (and more
+    than two years) is drawn as a fixed short break instead of to scale.
+    """
+
+    BREAK_SHARE = 0.4
+    BREAK_ROOM = 0.12  # how much of the axis a break takes, as a share of the dates kept to scale
+
+    def __init__(self, days: list[dt.date]) -> None:
+        days = sorted(set(days))
+        span = max((days[-1] - days[0]).days, 1) if days else 1
+        gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+        broken = [g > 730 and g > self.BREAK_SHARE * span for g in gaps]
+        kept = sum(g for g, cut in zip(gaps, broken, strict=True) if not cut) or 1
+        self.breaks: list[tuple[dt.date, dt.date]] = []
+        self._stops: list[tuple[dt.date, float]] = []  # (date, effective days from the first)
+        offset = 0.0
+        for index, day in enumerate(days):
+            if index:
+                gap: float = gaps[index - 1]
+                if broken[index - 1]:
+                    self.breaks.append((days[index - 1], day))
+                    gap = max(self.BREAK_ROOM * kept, 1.0)
+                offset += gap
+            self._stops.append((day, offset))
+        self._total = max(offset, 1.0)
+
+    def in_break(self, day: dt.date) -> bool:
+        return any(a < day < b for a, b in self.breaks)
+
+    def position(self, day: dt.date) -> float:
+        """0 at the first date, 1 at the last; linear between neighbouring dates."""
+        stops = self._stops
+        if not stops or day <= stops[0][0]:
+            return 0.0
+        for (d0, o0), (d1, o1) in itertools.pairwise(stops):
+            if day <= d1:
+                share = (day - d0).days / max((d1 - d0).days, 1)
+                return (o0 + share * (o1 - o0)) / self._total
+        return 1.0
+
+
 def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline-chart", suffix: str = "") -> Chart:
     """A vertical timeline of ``entries`` on a true time scale."""
     entries = sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
     width, top, row = 680, 14, 19
     axis_x, label_x = 118, 140
     first, last = entries[0].date.first_day(), entries[-1].date.first_day()
-    span = max((last - first).days, 1)
+    axis = _Axis([e.date.first_day() for e in entries])
     scale_height = max(160, min(520, len(entries) * 14))
 
     def true_y(day: dt.date) -> float:
-        return top + (day - first).days / span * scale_height
+        return top + axis.position(day) * scale_height
 
     # Labels keep their true position unless that would overlap the previous one: crowded
     # dates push labels down, and a connector shows where each really belongs.
@@ -164,7 +211,21 @@ def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline-chart
     body = [
         f'<line x1="{axis_x}" y1="{top}" x2="{axis_x}" y2="{top + scale_height:.1f}" stroke="{RULE}" stroke-width="2"/>'
     ]
+    for start, end in axis.breaks:
+        # A broken axis: a long empty stretch (one background date decades before the rest)
+        # is cut out and marked, so it does not squeeze the events that matter.
+        y = (true_y(start) + true_y(end)) / 2
+        body.append(
+            f'<rect x="{axis_x - 6}" y="{y - 5:.1f}" width="12" height="10" fill="#fff"/>'
+            + "".join(
+                f'<line x1="{axis_x - 7}" y1="{y + dy + 4:.1f}" x2="{axis_x + 7}" y2="{y + dy:.1f}" '
+                f'stroke="{MUTED}" stroke-width="1"/>'
+                for dy in (-5, 1)
+            )
+        )
     for year in range(first.year + 1, last.year + 1):
+        if axis.in_break(dt.date(year, 1, 1)):
+            continue
         y = true_y(dt.date(year, 1, 1))
         body.append(
             f'<line x1="{axis_x - 4}" y1="{y:.1f}" x2="{axis_x + 4}" y2="{y:.1f}" stroke="{MUTED}" stroke-width="0.6"/>'
@@ -193,6 +254,8 @@ def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline-chart
             f'<text x="{label_x}" y="{y_label + 4:.1f}"{weight}>{escape(_text(entry.label))}</text>'
         )
     title = f"Timeline: {entries[0].date.human()} to {entries[-1].date.human()}{suffix}"
+    if axis.breaks:
+        title += " (axis broken: " + "; ".join(f"{a.year}–{b.year}" for a, b in axis.breaks) + " omitted)"
     description = f"{len(entries)} dated facts, oldest first: " + "; ".join(
         f"{e.date.human()}, {_text(e.label, 120)}" for e in entries
     )

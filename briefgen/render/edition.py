@@ -14,12 +14,14 @@ from briefgen.analysis.estimative import CONFIDENCE_LEVELS, SCALE
 from briefgen.facts.schema import Brief
 from briefgen.render import charts
 from briefgen.render.brief import (
+    RELIABILITY_NAMES,
     Citations,
     Document,
     EditionPart,
     Section,
     likelihood_of,
     preferred_row,
+    stated_cell,
     summarise_sources_of,
     uses_estimates,
 )
@@ -162,6 +164,7 @@ def _edition_context(
             risk_chart = charts.risk_matrix(
                 assessment.model.rating.matrix,
                 (assessment.band.index, assessment.impact),
+                stated_cell(brief),  # the text refers to the analysts' mark, so the chart must show it
                 chart_id=f"risk-matrix-{brief.brief.id}",
             )
         parts.append(
@@ -219,6 +222,7 @@ def _edition_context(
         "scale": SCALE,
         "confidence_levels": CONFIDENCE_LEVELS,
         "likelihood_of": likelihood_of,
+        "reliability_names": RELIABILITY_NAMES,
         "page_size": page_size,
         "generator": f"briefgen {__version__}",
     }

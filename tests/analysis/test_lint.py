@@ -27,16 +27,19 @@ BASE = textwrap.dedent(
         title: Report one
         published: 2030-05-01
         accessed: 2030-05-02
+        reliability: B
       - id: s2
         publisher: Gazette
         title: Report two
         published: 2030-05-03
         accessed: 2030-05-04
+        reliability: C
     key_judgments:
       - text: The ministers will sign the accord before the end of the year.
         likelihood: likely
         confidence: moderate
-        sources: [s1]
+        by: 2030-12-31
+        sources: [s1, s2]
     agreements:
       - title: Harbour accord
         kind: treaty
@@ -77,17 +80,26 @@ def test_base_case_is_clean(tmp_path: Path) -> None:
         ("date-order", "term: {start: 2030, end: 2040}", "term: {start: 2040, end: 2030}"),
         ("date-order", "accessed: 2030-05-04", "accessed: 2030-05-01"),
         ("date-order", "published: 2030-05-03", "published: 2031-01-01"),
-        ("uncited-source", "    sources: [s2]\n", "    sources: [s1]\n"),
+        ("uncited-source", "key_judgments:\n", "  - {id: s3, publisher: X, title: Y, reliability: A}\nkey_judgments:\n"),  # noqa: E501
+        ("ungraded-source", "    reliability: B\n", ""),
+        ("single-source", "sources: [s1, s2]", "sources: [s1]"),
+        ("low-grade-sources", "reliability: B", "reliability: D"),
+        ("after-cutoff", "  date: 2030-06-01\n", "  date: 2030-06-01\n  as_of: 2030-05-02\n"),
+        ("after-cutoff", "accessed: 2030-05-04", "accessed: 2030-06-02"),
+        ("no-horizon", "    by: 2030-12-31\n", ""),
     ],
 )  # fmt: skip
 def test_rule_fires_on_its_failing_case(tmp_path: Path, rule: str, old: str, new: str) -> None:
     assert old in BASE
     text = BASE.replace(old, new, 1)
+    if rule == "low-grade-sources":
+        text = text.replace("reliability: C", "reliability: E")
     if rule == "mixed-rows":  # a second judgment in the other row
         text += ""
         text = text.replace(
             "agreements:",
-            "  - text: Trade grows.\n    likelihood: unlikely\n    confidence: low\n    sources: [s1]\nagreements:",
+            "  - text: Trade grows.\n    likelihood: unlikely\n    confidence: low\n    by: 2031\n"
+            "    sources: [s1, s2]\nagreements:",
         )
     found = lint_text(tmp_path, text)
     assert rule in rules(found), [str(f) for f in found]
@@ -188,7 +200,7 @@ def test_lint_cli_exit_codes(tmp_path: Path) -> None:
     result = run_cli("lint", cwd=tmp_path)
     assert result.returncode == 0 and "hedge-word" in result.stderr
     strict = run_cli("lint", "--strict", cwd=tmp_path)
-    assert strict.returncode == 2 and "inputs/case.yaml:18: hedge-word:" in strict.stderr
+    assert strict.returncode == 2 and "inputs/case.yaml:20: hedge-word:" in strict.stderr
     (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("likelihood: likely", "likelihood: plausible"))
     assert run_cli("lint", cwd=tmp_path).returncode == 2  # an error fails without --strict
 
@@ -201,6 +213,142 @@ def test_build_strict_refuses_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "output").exists()
     relaxed = run_cli("build", "-f", "html", "-q", cwd=tmp_path)
     assert relaxed.returncode == 0 and "hedge-word" in relaxed.stderr
+
+
+def test_relayed_only_flags_reporting_of_reporting(tmp_path: Path) -> None:
+    relayed = BASE.replace("    reliability: B\n", "    reliability: B\n    relays: Other Wire\n").replace(
+        "    reliability: C\n", "    reliability: C\n    relays: Other Wire\n"
+    )
+    found = lint_text(tmp_path, relayed)
+    (finding,) = [f for f in found if f.rule == "relayed-only"]
+    assert "s1 relays Other Wire" in finding.message
+    one_primary = relayed.replace("    relays: Other Wire\n", "    kind: official-statement\n", 1)
+    assert "relayed-only" not in rules(lint_text(tmp_path, one_primary))
+
+
+SCENARIOS = """\
+scenarios:
+  question: Will the accord be ratified by the end of 2030?
+  by: 2030-12-31
+  outcomes:
+    - {id: ratified, title: Ratified, text: Both parliaments vote., likelihood: likely, indicators: [A vote is set], sources: [s1]}
+    - {id: rejected, title: Rejected, text: A vote fails., likelihood: very unlikely, indicators: [A coalition splits], sources: [s1]}
+    - {id: stall, title: No vote, text: Nothing happens., likelihood: very unlikely, sources: [s1]}
+outlook:
+  - {text: Watch the parliamentary calendar., scenarios: [ratified, stall], sources: [s2]}
+"""  # noqa: E501
+
+
+def test_scenarios_coherent_and_linked(tmp_path: Path) -> None:
+    assert lint_text(tmp_path, BASE + SCENARIOS) == []
+    too_much = lint_text(tmp_path, BASE + SCENARIOS.replace("likelihood: very unlikely", "likelihood: likely"))
+    assert any(f.rule == "scenarios-incoherent" and "sum to 165%–240%" in f.message for f in too_much)
+    too_little = lint_text(tmp_path, BASE + SCENARIOS.replace("likelihood: likely", "likelihood: unlikely"))
+    assert any(f.rule == "scenarios-incoherent" and "30%–85%" in f.message for f in too_little)
+    unwatched = lint_text(tmp_path, BASE + SCENARIOS.replace("scenarios: [ratified, stall]", "scenarios: [ratified]"))
+    assert [f.message for f in unwatched if f.rule == "scenario-indicators"] == [
+        "scenario 'stall' has no indicator that would show it unfolding"
+    ]
+    dangling = lint_text(
+        tmp_path, BASE + SCENARIOS.replace("scenarios: [ratified, stall]", "scenarios: [ratified, stal]")
+    )
+    assert any(f.rule == "unknown-scenario" and f.severity == "error" for f in dangling)
+    off_scale = lint_text(tmp_path, BASE + SCENARIOS.replace("likelihood: likely", "likelihood: probably likely"))
+    assert "unknown-likelihood" in rules(off_scale)
+
+
+def test_hedge_word_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "  - text: The ministers will sign the accord before the end of the year.\n",
+        "  - text: >-\n      The ministers will sign the accord\n      and it might pass\n"
+        "      before the end of the year.\n",
+    )
+    (finding,) = [f for f in lint_text(tmp_path, text) if f.rule == "hedge-word"]
+    assert text.splitlines()[finding.line - 1].strip() == "and it might pass"
+
+
+def test_stated_disagreement_with_the_model_is_a_note(tmp_path: Path) -> None:
+    risk = textwrap.dedent(
+        """\
+        sanction_risk:
+          regime: Act 1
+          authority: State X
+          legal_basis: The act.
+          target: Buyer
+          assessment:
+            likelihood: almost certain
+            impact: low
+            confidence: low
+            by: 2031-06-30
+            model_disagreement: The model cannot see the minister's private assurances.
+            sources: [s1]
+          sources: [s1]
+        """
+    )
+    found = lint_text(tmp_path, BASE + risk)
+    assert "model-disagreement-stated" in rules(found) and "model-disagrees" not in rules(found)
+    assert not fails(found, strict=True)
+    silent = lint_text(tmp_path, BASE + risk.replace("    model_disagreement: The model", "    # The model"))
+    assert "model-disagrees" in rules(silent) and fails(silent, strict=True)
+    unbounded = lint_text(tmp_path, BASE + risk.replace("    by: 2031-06-30\n", ""))
+    assert "no-horizon" in rules(unbounded)
+
+
+def test_conflicts_between_briefs_are_found_without_variants(tmp_path: Path) -> None:
+    from briefgen.analysis.lint import lint_briefs
+
+    (tmp_path / "a.yaml").write_text(BASE)
+    (tmp_path / "b.yaml").write_text(BASE.replace("id: lint-case", "id: other").replace("end: 2040", "end: 2045"))
+    loaded = [load_brief(tmp_path / "a.yaml"), load_brief(tmp_path / "b.yaml")]
+    found = lint_briefs(loaded, load_model())
+    (finding,) = found[tmp_path / "b.yaml"]
+    assert finding.rule == "sources-differ" and "term.end is 2045 here (per s2) but 2040 in" in finding.message
+    assert found[tmp_path / "a.yaml"] == []
+    (tmp_path / "b.yaml").write_text(
+        BASE.replace("id: lint-case", "id: other").replace(
+            "    sources: [s2]\n",
+            "    sources: [s2]\n    variants:\n      - {field: term.end, value: '2045', sources: [s1]}\n",
+        )
+    )
+    recorded = lint_briefs([load_brief(tmp_path / "a.yaml"), load_brief(tmp_path / "b.yaml")], load_model())
+    assert "sources-differ" not in rules(recorded[tmp_path / "b.yaml"])
+
+
+def test_error_findings_fail_validate_and_build_without_strict(tmp_path: Path) -> None:
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("likelihood: likely", "likelihood: probably likely"))
+    for command in (["validate"], ["build", "-f", "html"]):
+        result = run_cli(*command, cwd=tmp_path)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "unknown-likelihood" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "output").exists()
+    (tmp_path / "inputs" / "case.yaml").write_text(BASE.replace("    by: 2030-12-31\n", ""))  # a warning only
+    assert run_cli("validate", cwd=tmp_path).returncode == 0
+
+
+def test_the_further_sanctions_question_passes_strict_and_needs_a_model_that_answers_it(tmp_path: Path) -> None:
+    further = BASE + textwrap.dedent(
+        """\
+        sanction_risk:
+          regime: Act 1
+          question: further
+          authority: State X
+          legal_basis: The act.
+          target: A buyer sanctioned in 2029
+          assessment: {likelihood: unlikely, impact: moderate, confidence: low, by: 2030-12-31, sources: [s1, s2]}
+          sources: [s1]
+        """
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(further)
+    assert not fails(lint_brief(load_brief(path), load_model()), strict=True)
+    text = (Path(__file__).parents[2] / "briefgen/analysis/models/secondary-sanctions.toml").read_text()
+    head, tail = text.split("[likelihood.questions.further]")
+    (tmp_path / "first-only.toml").write_text(head + "[likelihood.groups" + tail.split("[likelihood.groups", 1)[1])
+    found = lint_brief(load_brief(path), load_model(tmp_path / "first-only.toml"))
+    (finding,) = [f for f in found if f.rule == "model-evidence"]
+    assert "no baseline for the question 'further'" in finding.message and finding.severity == "error"
+    assert further.splitlines()[finding.line - 1].strip() == "question: further"
 
 
 EVIDENCE = BASE.replace(

@@ -25,43 +25,83 @@ def seed_assessment():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    ("factor", "value", "contribution", "evidence"),
+    ("factor", "value", "contribution", "counted", "evidence"),
     [
-        ("counterparty_listed", "yes", 1.5, 2),
-        ("transaction_significance", "major", 1.5, 1),
-        ("delivery_status", "delivering", 1.0, 1),
-        ("precedents", "2", 1.0, 2),
-        ("waiver", "available", -1.0, 1),
-        ("strategic_weight", "high", -2.0, 2),
-        ("legislative_signals", None, 0.0, 0),
-        ("precedent_measures", "5", 2.0, 1),
-        ("defence_ties", None, 0.0, 0),
+        ("counterparty_listed", "yes", 1.5, 1.5, 1),
+        ("transaction_significance", "major", 1.5, 0.0, 1),  # the same purchase: counted once
+        ("delivery_status", "delivering", 1.0, 0.0, 1),
+        ("precedents", "2", 0.75, 0.75, 2),  # China discretionary 0.5 + Turkey mandated 0.25
+        ("waiver", "strained", -0.5, -0.5, 2),
+        ("strategic_weight", "high", -2.0, -2.0, 2),
+        ("legislative_signals", "favouring-waiver", -0.5, -0.5, 1),
+        ("precedent_measures", "5", 2.0, 2.0, 2),
+        ("defence_ties", None, 0.0, 0.0, 0),
     ],
 )
 def test_seed_factor_by_factor(
-    seed_assessment, factor: str, value: str | None, contribution: float, evidence: int
+    seed_assessment, factor: str, value: str | None, contribution: float, counted: float, evidence: int
 ) -> None:  # type: ignore[no-untyped-def]
     result = seed_assessment.factor(factor)
-    assert (result.value, result.contribution, len(result.evidence)) == (value, contribution, evidence)
+    assert (result.value, result.contribution, result.counted, len(result.evidence)) == (
+        value,
+        contribution,
+        counted,
+        evidence,
+    )
     assert all(e.statement.sources for e in result.evidence)  # every piece of evidence is a sourced fact
 
 
 def test_seed_overall(seed_assessment) -> None:  # type: ignore[no-untyped-def]
-    assert seed_assessment.logit == pytest.approx(-0.5)
-    assert seed_assessment.probability == pytest.approx(1 / (1 + math.exp(0.5)))
+    # -1.5 (first sanctions) + 1.5 (the purchase, once) + 0.75 - 0.5 - 2.0 - 0.5 = -2.25
+    assert seed_assessment.logit == pytest.approx(-2.25)
+    assert seed_assessment.probability == pytest.approx(1 / (1 + math.exp(2.25)))
     assert (seed_assessment.band.term, seed_assessment.impact, seed_assessment.rating) == (
-        "unlikely",
+        "very unlikely",
         "high",
         "moderate",
     )
+    assert seed_assessment.question == "first"
+
+
+def test_sensitivity_names_the_changes_that_cross_a_band(seed_assessment) -> None:  # type: ignore[no-untyped-def]
+    moves = {(s.factor, s.to): s.band.term for s in seed_assessment.band_changes}
+    assert moves[("strategic_weight", "moderate")] == "unlikely"
+    assert moves[("legislative_signals", "pressing-for-sanctions")] == "unlikely"
+    assert moves[("waiver", "granted")] == "almost no chance"
+    # A group member that is not the strongest moves nothing: the purchase is counted once.
+    assert ("delivery_status", "contracted") not in moves
+    stays = {(s.factor, s.to) for s in seed_assessment.sensitivity} - set(moves)
+    assert ("precedents", "1") in stays and ("waiver", "none") in stays
+
+
+def test_grouped_factors_count_once_and_origin_weighs_precedents() -> None:
+    model = load_model()
+    brief = load_brief(SEED).brief
+    base = assess(brief, model)
+    ungrouped = load_model_from(DEFAULT_MODEL.read_text().replace('group = "the_purchase"\n', ""), "ungrouped")
+    flat = assess(brief, ungrouped)
+    assert base is not None and flat is not None
+    assert flat.logit - base.logit == pytest.approx(1.5 + 1.0)  # significance and delivery counted again
+    unweighted = assess(brief, load_model_from(
+        DEFAULT_MODEL.read_text().replace("origin_weights = { discretionary = 1.0, mandated = 0.5 }\n", ""), "flat"
+    ))  # fmt: skip
+    assert unweighted is not None and unweighted.factor("precedents").contribution == pytest.approx(1.0)
+
+
+def load_model_from(text: str, name: str):  # type: ignore[no-untyped-def]
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / f"{name}.toml"
+    path.write_text(text)
+    return load_model(path)
 
 
 def test_granted_waiver_moves_the_rating_the_documented_way() -> None:
     brief = load_brief(SEED).brief
     what_if = assess(brief, load_model(), {"waiver": "granted"})
     assert what_if is not None
-    # -0.5 - (-1.0) + (-4.0) = -3.5 log-odds → 2.9 % → "almost no chance"; high impact → "low".
-    assert what_if.logit == pytest.approx(-3.5)
+    # -2.25 - (-0.5) + (-4.0) = -5.75 log-odds → 0.3 % → "almost no chance"; high impact → "low".
+    assert what_if.logit == pytest.approx(-5.75)
     assert (what_if.band.term, what_if.rating) == ("almost no chance", "low")
     assert what_if.factor("waiver").overridden
 
@@ -70,10 +110,46 @@ def test_what_if_rejects_unknown_factors_and_levels() -> None:
     brief = load_brief(SEED).brief
     with pytest.raises(InputError, match="no such factor"):
         assess(brief, load_model(), {"vibes": "good"})
-    odd = assess(brief, load_model(), {"waiver": "maybe"})
-    assert odd is not None and "unknown level 'maybe'" in (odd.factor("waiver").problem or "")
+    with pytest.raises(InputError, match="no level 'maybe'; expected one of none, strained, available, granted"):
+        assess(brief, load_model(), {"waiver": "maybe"})
+    with pytest.raises(InputError, match="expected a count"):
+        assess(brief, load_model(), {"precedents": "many"})
     with pytest.raises(InputError, match="FACTOR=VALUE"):
         parse_overrides(["waiver"])
+
+
+FURTHER = """\
+brief: {id: further, title: Further sanctions, date: 2021-03-01, author: Desk}
+sources:
+  - {id: s1, publisher: Gazette, title: Report, published: 2021-02-01, reliability: B}
+sanction_risk:
+  regime: Act 1
+  question: further
+  authority: State X
+  legal_basis: The act.
+  target: A buyer already sanctioned
+  sources: [s1]
+"""
+
+
+def test_the_further_sanctions_question_has_its_own_baseline(tmp_path: Path) -> None:
+    path = tmp_path / "further.yaml"
+    path.write_text(FURTHER)
+    model = load_model()
+    further = assess(load_brief(path).brief, model)
+    (tmp_path / "first.yaml").write_text(FURTHER.replace("question: further", "question: first"))
+    first = assess(load_brief(tmp_path / "first.yaml").brief, model)
+    assert further is not None and first is not None
+    assert further.baseline == model.likelihood.questions["further"].baseline != first.baseline
+    assert further.question_problem is None
+    only_first = load_model_from(
+        DEFAULT_MODEL.read_text().split("[likelihood.questions.further]")[0]
+        + "[likelihood.groups"
+        + DEFAULT_MODEL.read_text().split("[likelihood.groups", 1)[1],
+        "only-first",
+    )
+    problem = assess(load_brief(path).brief, only_first)
+    assert problem is not None and "no baseline for the question 'further'" in (problem.question_problem or "")
 
 
 def test_a_brief_without_sanction_risk_has_no_assessment() -> None:
@@ -90,23 +166,27 @@ def test_changing_one_weight_in_a_workspace_model_moves_the_rating(tmp_path: Pat
     result = run_cli("assess", str(SEED), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    # strategic weight no longer lowers the odds: -0.5 + 2.0 = +1.5 → 82 % → "very likely".
-    assert data["assessment"]["likelihood"] == "very likely"
-    assert data["assessment"]["rating"] == "critical"
+    # strategic weight no longer lowers the odds: -2.25 + 2.0 = -0.25 → 44 % → "unlikely".
+    assert data["assessment"]["likelihood"] == "unlikely"
+    assert data["assessment"]["rating"] == "moderate"
     assert data["factors"]["strategic_weight"]["contribution"] == 0.0
 
 
 def test_assess_cli_what_if(tmp_path: Path) -> None:
     result = run_cli("assess", str(SEED), "--set", "waiver=granted", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "likelihood unlikely (38%" in result.stdout
+    assert "likelihood very unlikely (band 5–20%" in result.stdout
+    assert "strategic_weight high → moderate: +1.25 → unlikely" in result.stdout
     assert "what-if (waiver=granted): likelihood almost no chance" in " ".join(result.stdout.split())
     bad = run_cli("assess", str(SEED), "--set", "nonsense=1", cwd=tmp_path)
     assert bad.returncode == 2 and "no such factor" in bad.stderr
+    bogus = run_cli("assess", str(SEED), "--set", "waiver=bogus", cwd=tmp_path)
+    assert bogus.returncode == 2 and "expected one of none, strained, available, granted" in bogus.stderr
+    assert "Traceback" not in bogus.stderr
 
 
 def test_invalid_model_file_names_file_line_and_option(tmp_path: Path) -> None:
-    bad = DEFAULT_MODEL.read_text().replace("baseline = -2.5", 'baseline = "low"')
+    bad = DEFAULT_MODEL.read_text().replace("baseline = -1.5", 'baseline = "low"', 1)
     (tmp_path / "model.toml").write_text(bad)
     with pytest.raises(InputError) as info:
         load_model(tmp_path / "model.toml")

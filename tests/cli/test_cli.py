@@ -51,7 +51,9 @@ def test_build_html_only_to_another_folder(tmp_path: Path) -> None:
 def test_bad_input_reports_every_problem_with_exit_code_2(tmp_path: Path) -> None:
     make_workspace(tmp_path)
     text = (DATA / "minimal.yaml").read_text()
-    (tmp_path / "inputs" / "a.yaml").write_text(text.replace("sources: [wire]", "sources: [wyre]", 1))
+    (tmp_path / "inputs" / "a.yaml").write_text(
+        text.replace("sources: [wire, port-authority]", "sources: [wyre, port-authority]", 1)
+    )
     (tmp_path / "inputs" / "b.yaml").write_text(
         text.replace("id: harbour-conference-2030", "id: b").replace("date: 2030-03-02", "date: someday")
     )
@@ -60,7 +62,7 @@ def test_bad_input_reports_every_problem_with_exit_code_2(tmp_path: Path) -> Non
         assert result.returncode == 2, command
         lines = result.stderr.splitlines()
         assert any(
-            line.startswith("inputs/a.yaml:17:15: key_judgments[0].sources[0]: unknown source id 'wyre'")
+            line.startswith("inputs/a.yaml:25:15: key_judgments[0].sources[0]: unknown source id 'wyre'")
             for line in lines
         )
         assert any(line.startswith("inputs/b.yaml:5:3: brief.date:") for line in lines)

@@ -43,7 +43,7 @@ def test_both_examples_build_html_and_pdf(built_examples: Built) -> None:
 
 
 def test_seed_pdf_pages_and_size(seed_pdf: PdfReader) -> None:
-    assert 3 <= len(seed_pdf.pages) <= 12
+    assert 3 <= len(seed_pdf.pages) <= 15  # grading, scenarios and the sensitivity table added pages
     box = seed_pdf.pages[0].mediabox
     assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)  # A4
 
@@ -84,6 +84,7 @@ def test_outline_lists_every_section(seed_pdf: PdfReader) -> None:
         "Context",
         "Timeline",
         "Sanction-risk assessment",
+        "Alternative outcomes",
         "Outlook: what to watch",
         "Sources",
         "Annex: estimative language",

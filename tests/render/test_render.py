@@ -55,7 +55,8 @@ def test_seed_sections_in_order() -> None:
     root = parse_html(render(SEED))
     ids = [s.get("id") for s in root.iter("section")]
     assert ids == [
-        "key-judgments", "event", "agreements", "context", "timeline", "sanction-risk", "outlook", "sources", "annex"
+        "key-judgments", "event", "agreements", "context", "timeline", "sanction-risk", "scenarios", "outlook",
+        "sources", "annex",
     ]  # fmt: skip
     toc = [a.get("href") for a in root.find(".//nav").iter("a")]
     assert toc == [f"#{i}" for i in ids]
