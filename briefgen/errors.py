@@ -101,3 +101,10 @@ class WriteFailed(BriefgenError, OSError):
 
     def __reduce__(self) -> tuple[type, tuple[str, int | None, str | None, str]]:  # crosses process boundaries
         return (type(self), (str(self.filename), self.errno, self.strerror, self.advice))
+
+
+class StateError(BriefgenError):
+    """The state database is unreadable, of the wrong shape, or gone: one line saying which
+    file, what happened and what to do."""
+
+    exit_code = 2

@@ -60,7 +60,7 @@ def send(
     """
     from rich.markup import escape
 
-    from briefgen.deliver.send import Delivery, Outcome
+    from briefgen.deliver.report import Delivery, Outcome
     from briefgen.deliver.send import send as run_send
 
     labels = {

@@ -20,7 +20,7 @@ def worker(
 ) -> None:
     """Run the editions that schedulers queue (PostgreSQL state, queue = true): build and send each once."""
     from briefgen.config import load_config
-    from briefgen.schedule.tasks import run_worker
+    from briefgen.schedule.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     run_worker(load_config(), concurrency=concurrency, wait=not until_empty, name=name)

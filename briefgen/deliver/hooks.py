@@ -18,7 +18,7 @@ from briefgen.deliver.ledger import DeliveryKey, Ledger
 from briefgen.state.claims import ClaimLost
 
 if TYPE_CHECKING:
-    from briefgen.deliver.send import Delivery
+    from briefgen.deliver.report import Delivery
     from briefgen.facts.schema import Brief
 
 __all__ = ["post_webhooks", "webhook_url"]
@@ -57,7 +57,7 @@ def post_webhooks(
 ) -> list[Delivery]:
     """Post ``brief`` (the variant each hook's audience may see) to every selected hook."""
     from briefgen.analysis.variants import release_view
-    from briefgen.deliver.send import Delivery
+    from briefgen.deliver.report import Delivery
     from briefgen.deliver.webhook import WebhookTransport, encode, payload, summarise
 
     out: list[Delivery] = []

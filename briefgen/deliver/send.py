@@ -14,16 +14,17 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from briefgen.config import CONFIG_NAME, Config, Format, Stakeholder, check_address, load_config
 from briefgen.deliver.channel import DeliveryError, Envelope, Transport
 from briefgen.deliver.ledger import Claim, DeliveryKey, Entry, Ledger
 from briefgen.deliver.mail import MailSettings, mail_settings
 from briefgen.deliver.outbox import Outbox
+from briefgen.deliver.report import Delivery, Outcome, SendReport
 from briefgen.deliver.smtp import SmtpTransport
 from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
 from briefgen.errors import InputError, Problem
@@ -37,52 +38,6 @@ if TYPE_CHECKING:
     from briefgen.facts.schema import Brief
 
 __all__ = ["Delivery", "SendReport", "deliveries", "edition_brief", "send", "send_edition"]
-
-
-Outcome = Literal["sent", "failed", "uncertain", "delivered", "busy", "planned", "withheld", "tested"]
-
-
-@dataclass
-class Delivery:
-    """What happened (or, in a dry run, would happen) for one brief and one recipient."""
-
-    brief_id: str
-    recipient: str
-    name: str
-    format: str
-    outcome: Outcome
-    detail: str = ""
-    subject: str = ""
-    attachment: str | None = None
-    size: int = 0
-    attempts: int = 0
-    message_id: str = ""
-    #: The release level of the variant sent (None: the brief carries no release markings).
-    variant: str | None = None
-    #: The bytes sent (kept for the archive), empty unless sent.
-    data: bytes = field(default=b"", repr=False)
-
-    @property
-    def problem(self) -> bool:
-        return self.outcome in ("failed", "uncertain")
-
-
-@dataclass
-class SendReport:
-    channel: str
-    destination: str
-    dry_run: bool
-    deliveries: list[Delivery] = field(default_factory=list)
-    built: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(d.outcome == outcome for d in self.deliveries)
-
-    @property
-    def problems(self) -> list[Delivery]:
-        """Recipients who did not (or may not have) received their brief: non-zero exit."""
-        return [d for d in self.deliveries if d.problem]
 
 
 Progress = Callable[[Delivery], None]

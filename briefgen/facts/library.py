@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from briefgen.errors import InputError, Problem, dotted_path
+from briefgen.facts.messages import pydantic_message  # one wording for every file
 from briefgen.facts.schema import Cited, Markdown, Model, PartialDate, Slug, Source, SourceId, Text
 from briefgen.facts.yamldoc import YamlDocument, find_inputs, load_yaml
 
@@ -209,8 +210,6 @@ def load_library(folder: Path | None) -> Library:
 
 @cache
 def _load(stamp: tuple[tuple[str, int, int], ...]) -> Library:
-    from briefgen.facts.load import pydantic_message  # one wording for every file
-
     library = Library()
     problems: list[Problem] = []
     docs: list[tuple[YamlDocument, LibraryFile]] = []

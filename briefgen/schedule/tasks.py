@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from briefgen.config import Config
 from briefgen.errors import UsageError
@@ -25,7 +24,7 @@ from briefgen.schedule.runs import state_url
 if TYPE_CHECKING:
     import procrastinate
 
-__all__ = ["QUEUE", "defer_runs", "make_app", "retry_stalled", "run_worker"]
+__all__ = ["QUEUE", "TASK", "defer_runs", "ensure_schema", "make_app", "retry_stalled"]
 
 
 log = logging.getLogger("briefgen.schedule")
@@ -39,7 +38,7 @@ QUEUE = "briefgen"
 STALLED_SECONDS = 30.0
 
 
-def _stalled_seconds() -> float:
+def stalled_seconds() -> float:
     text = os.environ.get("BRIEFGEN_STALLED_SECONDS", "").strip()
     try:
         return float(text) if text else STALLED_SECONDS
@@ -56,20 +55,16 @@ def _dsn(config: Config) -> str:
     return url.dsn
 
 
+#: The one kind of job: run a due edition (``schedule/worker.py`` registers what it does).
+TASK = "briefgen.run_edition"
+
+
 def make_app(config: Config) -> procrastinate.App:
-    """The procrastinate app on the state database, with briefgen's one task registered."""
+    """The procrastinate app on the state database. Deferring needs no task function (jobs are
+    queued by name), so the queue side never imports what a job runs."""
     import procrastinate
 
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=_dsn(config)))
-
-    @app.task(name="briefgen.run_edition", queue=QUEUE)
-    def run_edition(root: str, schedule: str, due: str) -> str:
-        from briefgen.config import load_config
-        from briefgen.schedule.tick import run_due
-
-        return run_due(load_config(Path(root)), schedule, due)
-
-    return app
+    return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=_dsn(config)))
 
 
 def ensure_schema(config: Config) -> bool:
@@ -93,12 +88,11 @@ def defer_runs(config: Config, runs: list[tuple[str, str, str]]) -> list[bool]:
 
     ensure_schema(config)
     app = make_app(config)
-    task = app.tasks["briefgen.run_edition"]
     queued = []
     with app.open():
         for schedule, edition, due in runs:
             try:
-                task.configure(queueing_lock=f"{schedule}:{edition}").defer(
+                app.configure_task(TASK, queue=QUEUE, queueing_lock=f"{schedule}:{edition}").defer(
                     root=str(config.root), schedule=schedule, due=due
                 )
                 queued.append(True)
@@ -117,7 +111,7 @@ def retry_stalled(app: procrastinate.App) -> int:
 
     async def go() -> int:
         async with app.open_async():
-            stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=_stalled_seconds()))
+            stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds()))
             for job in stalled:
                 log.info("job %s (%s) stalled: its worker is gone; queued again", job.id, job.task_kwargs)
                 try:
@@ -127,21 +121,3 @@ def retry_stalled(app: procrastinate.App) -> int:
             return len(stalled)
 
     return asyncio.run(go())
-
-
-def run_worker(config: Config, *, concurrency: int = 1, wait: bool = True, name: str | None = None) -> None:
-    """Run jobs until stopped (SIGINT/SIGTERM), or, without ``wait``, until the queue is empty."""
-    ensure_schema(config)
-    app = make_app(config)
-    heartbeat = max(0.5, _stalled_seconds() / 3)
-    options: dict[str, Any] = {
-        "queues": [QUEUE],
-        "concurrency": concurrency,
-        "wait": wait,
-        "name": name,
-        "update_heartbeat_interval": heartbeat,
-        "stalled_worker_timeout": _stalled_seconds(),
-        "fetch_job_polling_interval": 1.0,
-        "delete_jobs": "successful",
-    }
-    app.run_worker(**options)

@@ -103,7 +103,7 @@ def _as_sqlite(exc: Exception, secrets: Sequence[str]) -> sqlite3.Error:
 def connect_postgres(dsn: str, secrets: Sequence[str], where: str) -> sqlite3.Connection:
     """Connect to PostgreSQL; returned as the ``sqlite3.Connection`` subset the stores call
     (``execute``, ``close``, rows by name or position, ``rowcount``)."""
-    from briefgen.state.store import StateError
+    from briefgen.errors import StateError
 
     try:
         import psycopg

@@ -9,20 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
-from briefgen.errors import BriefgenError
+from briefgen.errors import StateError
+from briefgen.state.url import STATE_DB
 
 __all__ = ["STATE_DB", "StateError", "connect_state"]
-
-
-#: Where the ledger lives, relative to the workspace root.
-STATE_DB = Path(".briefgen") / "state.db"
-
-
-class StateError(BriefgenError):
-    """The state database is unreadable, of the wrong shape, or gone: one line saying which
-    file, what happened and what to do."""
-
-    exit_code = 2
 
 
 def _unreadable(path: Path | str, exc: sqlite3.Error) -> StateError:

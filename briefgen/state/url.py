@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from briefgen.state.store import STATE_DB, StateError
+from briefgen.errors import StateError
 
 __all__ = ["DEFAULT_URL", "URL_VARIABLE", "StateURL", "parse_url"]
 
+
+#: Where the state database lives by default, relative to the workspace root.
+STATE_DB = Path(".briefgen") / "state.db"
 
 DEFAULT_URL = "sqlite:///" + STATE_DB.as_posix()
 
