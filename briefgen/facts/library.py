@@ -374,14 +374,21 @@ class Resolver:
             out["measures"] = list(t.measures)
         return out
 
-    def precedent(self, item: object, loc: tuple[str | int, ...]) -> Any:
-        """An action id, or ``{action: id, …}`` whose own fields win over the action's."""
+    def action_of(self, item: object, loc: tuple[str | int, ...]) -> tuple[dict[str, Any], Action] | None:
+        """The brief's own fields and the library action that ``id`` or ``{action: id, …}`` names;
+        None for an inline fact, or for an unknown id (reported at its line)."""
         own, ident, loc = _reference(item, loc)
         if ident is None:
-            return item
+            return None
         action = self.entry("actions", ident, loc)
-        if action is None:
+        return None if action is None else (own, action)
+
+    def precedent(self, item: object, loc: tuple[str | int, ...]) -> Any:
+        """An action id, or ``{action: id, …}`` whose own fields win over the action's."""
+        found = self.action_of(item, loc)
+        if found is None:
             return item
+        own, action = found
         names = [t.name or self.actor_name(t.actor or "") for t in action.targets]
         measures = list(dict.fromkeys([*action.measures, *(m for t in action.targets for m in t.measures)]))
         out: dict[str, Any] = {
@@ -402,12 +409,10 @@ class Resolver:
         return self._merge(out, own, list(action.sources))
 
     def listing(self, item: object, loc: tuple[str | int, ...]) -> Any:
-        own, ident, loc = _reference(item, loc)
-        if ident is None:
+        found = self.action_of(item, loc)
+        if found is None:
             return item
-        action = self.entry("actions", ident, loc)
-        if action is None:
-            return item
+        own, action = found
         out: dict[str, Any] = {"name": action.sanctions_list or action.title}
         if action.date is not None:
             out["listed"] = str(action.date)
