@@ -243,6 +243,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _group_of(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("timing"):
+        return "timing"  # never two lease or back-off clocks racing each other's processes for the CPU
     module = item.nodeid.split("::", 1)[0]
     block = getattr(item, "callspec", None) and item.callspec.params.get("block")
     if block is not None and hasattr(block, "section") and hasattr(block, "document"):
