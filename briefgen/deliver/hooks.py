@@ -119,7 +119,9 @@ def _post_all(
         if document is None:
             delivery.outcome, delivery.detail = "withheld", f"not releasable to {level}"
             continue
-        link = f"{config.archive.url.rstrip('/')}/{level}/{document_id}.html" if config.archive.url else None
+        # where the archive site keeps it: the level's folder, or "all" for a document without markings
+        folder = level if marked else "all"
+        link = f"{config.archive.url.rstrip('/')}/{folder}/{document_id}.html" if config.archive.url else None
         data = encode(payload(hook.kind, summarise(document, link)))
         if dry_run or ledger is None:
             delivery.outcome, delivery.subject = "planned", document.brief.title
