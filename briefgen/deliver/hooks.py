@@ -72,7 +72,7 @@ def post_webhooks(
 
 def post_edition_webhooks(
     document: str,
-    view_for: Callable[[str], tuple[Brief, str, bool]],
+    view_for: Callable[[str], tuple[Brief | None, str, bool]],
     *,
     recipients: Sequence[Stakeholder],
     config: Config,

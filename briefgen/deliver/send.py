@@ -202,6 +202,8 @@ def send_edition(
         # One message per address and variant, as that variant's first recipient would get it, recorded nowhere.
         with _session(config, settings, outbox=outbox, dry_run=dry_run, test=True) as (transport, _none, report):
             for audience in audiences:
+                if audience.withheld:
+                    continue
                 like = audience.people[:1] or [Stakeholder.ad_hoc(test_to[0])]
                 for address in test_to:
                     policy = _Policy(resend, resend_changed, sleep, check_address(address), test_label)
@@ -220,6 +222,13 @@ def send_edition(
         document = f"edition-{edition.id.lower()}"
         if not _embargoed(edition.briefs, document, recipients, report, notify):
             for audience in audiences:
+                if audience.withheld:
+                    for person in audience.people:
+                        delivery = Delivery(document, person.email, person.name, person.format, "withheld")
+                        delivery.detail, delivery.variant = audience.withheld, audience.level
+                        report.deliveries.append(delivery)
+                        notify(delivery)
+                    continue
                 _send_document(
                     audience.brief, audience.digest, audience.pdf_name, audience.outputs_for,
                     audience.people, config, settings, transport, ledger, report, notify, policy,
@@ -232,10 +241,10 @@ def send_edition(
                 known = {a.level: a for a in audiences}
                 marked = edition_marked(edition)
 
-                def view_for(level: str) -> tuple[Brief, str, bool]:
+                def view_for(level: str) -> tuple[Brief | None, str, bool]:
                     audience = known.get(level if marked else None) or _edition_audience(edition, level, config)
                     known[audience.level] = audience
-                    return audience.brief, audience.digest, marked
+                    return (None if audience.withheld else audience.brief), audience.digest, marked
 
                 for delivery in post_edition_webhooks(
                     f"edition-{edition.id.lower()}", view_for, recipients=recipients,
@@ -259,6 +268,7 @@ class _Audience:
     digest: str
     outputs_for: Callable[[list[Format]], dict[str, Path]]
     built: list[str]
+    withheld: str | None = None  # why this audience gets nothing (nothing in the edition is releasable to it)
 
     @property
     def pdf_name(self) -> str:
@@ -270,8 +280,9 @@ class _Audience:
 def _edition_audiences(
     edition: EditionResult, recipients: Sequence[Stakeholder], config: Config, *, test: bool = False
 ) -> list[_Audience]:
-    """The recipients grouped by the variant of the edition they get, narrowest level last."""
-    from briefgen.builds.edition_variants import edition_marked
+    """The recipients grouped by the variant of the edition they get, narrowest level last.
+    The variants are worked out together, from one load of the facts."""
+    from briefgen.builds.edition_variants import edition_marked, edition_variants
 
     if not edition_marked(edition):
         whole = _edition_audience(edition, None, config)
@@ -283,15 +294,19 @@ def _edition_audiences(
         by_level.setdefault(options.level_of(person.groups), []).append(person)
     if test and not by_level:
         by_level[options.level_of([])] = []
+    levels = sorted(by_level, key=options.ladder.index)
+    variants = edition_variants(edition, levels, config)
     audiences = []
-    for level in sorted(by_level, key=options.ladder.index):
-        audience = _edition_audience(edition, level, config)
+    for level in levels:
+        audience = _edition_audience(edition, level, config, variants[level])
         audience.people = by_level[level]
         audiences.append(audience)
     return audiences
 
 
-def _edition_audience(edition: EditionResult, level: str | None, config: Config) -> _Audience:
+def _edition_audience(
+    edition: EditionResult, level: str | None, config: Config, variant: EditionVariant | None = None
+) -> _Audience:
     """The edition for ``level`` (None: the whole edition, when nothing in it is marked)."""
     import hashlib
 
@@ -299,12 +314,17 @@ def _edition_audience(edition: EditionResult, level: str | None, config: Config)
 
     built: list[str] = []
     if level is not None and edition_marked(edition):
-        variant = edition_variants(edition, [level], config)[level]
+        chosen = variant or edition_variants(edition, [level], config)[level]
 
         def variant_outputs(formats: list[Format]) -> dict[str, Path]:
-            return build_edition_variant(variant, config, formats)
+            return build_edition_variant(chosen, config, formats)
 
-        return _Audience(level, [], edition_brief(edition, config, variant), variant.digest, variant_outputs, built)
+        brief = edition_brief(edition, config, chosen)
+        audience = _Audience(level, [], brief, chosen.digest, variant_outputs, built)
+        if not chosen.briefs and not edition.actions and config.editions.empty == "skip":
+            # as a window without events is skipped, so is an edition with none this audience may see
+            audience.withheld = f"nothing in this edition is releasable to {level}"
+        return audience
     brief = edition_brief(edition, config)
     snapshot = edition.snapshot_path
     digest = hashlib.sha256(snapshot.read_bytes() if snapshot and snapshot.is_file() else brief.brief.id.encode())

@@ -241,3 +241,27 @@ def test_the_archive_keeps_each_variant_and_shows_each_audience_only_its_own(sen
     internal = (site.folder / "internal" / f"{DOCUMENT}.html").read_text(encoding="utf-8")
     partners = (site.folder / "partners" / f"{DOCUMENT}.html").read_text(encoding="utf-8")
     assert SECRET in internal and PARTNER in partners and SECRET not in partners
+
+
+def test_an_audience_that_may_see_nothing_of_the_week_gets_no_edition(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path)
+    data = yaml.safe_load((DATA / "minimal.yaml").read_text(encoding="utf-8"))
+    data["brief"]["date"] = data["event"]["date"] = "2021-12-08"
+    data["brief"]["release"] = "internal"
+    (root / "inputs" / "desk.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (root / "briefgen.toml").write_text(
+        '[build]\nformats = ["html"]\n[editions]\nempty = "skip"\n'
+        '[release]\ngroups = { leadership = "internal", partners = "partners" }\n',
+        encoding="utf-8",
+    )
+    (root / "stakeholders.yaml").write_text(STAKEHOLDERS, encoding="utf-8")
+    config = load_config(root)
+    report = send_edition(build_edition("2021-W49", config), config, environ={})
+    outcomes = {d.recipient: (d.outcome, d.variant) for d in report.deliveries}
+    assert outcomes == {
+        "asha@example.org": ("sent", "internal"),
+        "pia@example.org": ("withheld", "partners"),
+        "pat@example.org": ("withheld", "public"),
+        "quinn@example.org": ("withheld", "public"),
+    }
+    assert not (root / "output" / "outbox" / DOCUMENT / "pat@example.org.eml").exists()
