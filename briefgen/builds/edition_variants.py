@@ -159,15 +159,24 @@ def build_edition_variant(variant: EditionVariant, config: Config, formats: Sequ
     from briefgen.builds.workers import jinja_environment
 
     folder = variant_editions_dir(config, variant.level)
-    wanted: list[Format] = sorted({*config.build.formats, *formats})
+    # Only what is asked for (and the HTML the archive keeps): a variant nobody reads as PDF is
+    # never laid out. The key does not depend on the formats, so a later PDF adds to the HTML.
+    wanted: list[Format] = sorted({"html", *formats})
     ident = variant.id
     stamp = folder / f"{ident}.key"
+    every: list[Format] = sorted({"html", "pdf", *config.build.formats})
     key = hashlib.sha256(
-        "\0".join([variant.digest, json.dumps(variant.previous, sort_keys=True), theme_key(config, wanted)]).encode()
+        "\0".join([variant.digest, json.dumps(variant.previous, sort_keys=True), theme_key(config, every)]).encode()
     ).hexdigest()
     paths = {fmt: output_file(folder, ident, fmt) for fmt in wanted}
-    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key and all(p.is_file() for p in paths.values()):
+    fresh = stamp.is_file() and stamp.read_text(encoding="utf-8") == key
+    if fresh and all(p.is_file() for p in paths.values()):
         return {fmt: paths[fmt] for fmt in formats}
+    if not fresh:  # the files on disk are of other facts: none of them may be served later as current
+        stamp.unlink(missing_ok=True)
+        for fmt in every:
+            if fmt not in wanted:
+                output_file(folder, ident, fmt).unlink(missing_ok=True)
     plan = _EditionPlan(
         variant.edition.window, [], variant.changes, variant.previous_id, variant.snapshot,
         list(variant.edition.actions), briefs=variant.briefs, folder=folder, marking=variant.marking,

@@ -108,3 +108,18 @@ def test_one_approval_covers_every_variant_and_any_change_voids_it(tmp_path: Pat
     write_week(root, "week-a", "2030-03-05", [agreement(f"Quiet accord {SECRET}", "signed", "internal")])
     changed = build_edition("2030-W10", config)
     assert approval_digest(changed, config) != before  # only the internal variant changed
+
+
+def test_a_variant_lays_out_only_what_is_asked_and_never_serves_a_stale_pdf(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / "inputs").mkdir()
+    (root / "briefgen.toml").write_text('[build]\nformats = ["html"]\n', encoding="utf-8")
+    write_week(root, "week-a", "2030-03-05", [agreement(f"Quiet accord {SECRET}", "agreed", "internal")])
+    config = load_config(root)
+    folder = root / "output" / "variants" / "public" / "editions"
+    stale = folder / "2030-W10.pdf"
+    folder.mkdir(parents=True)
+    stale.write_bytes(b"%PDF- of other facts")
+    variant = edition_variants(build_edition("2030-W10", config), ["public"], config)["public"]
+    build_edition_variant(variant, config, ["html"])
+    assert (folder / "2030-W10.html").is_file() and not stale.exists()  # no PDF laid out, none left over
