@@ -226,31 +226,40 @@ def state_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 # --------------------------------------------------------------------------- running on several cores
-# pyproject's addopts run the suite on pytest-xdist workers with ``--dist loadgroup``: a test
-# goes to whichever worker is free, except that the tests of one group run on one worker, in
-# order. Groups keep a module-scoped fixture built once (the whole module stays together) and
-# keep the README's blocks of one section in their shared workspace, in order.
+# pyproject's addopts run the suite on pytest-xdist workers with ``--dist loadfile``: each test
+# file runs on one worker, in order, so a module-scoped fixture is built once and the README's
+# blocks share their section's workspace. The tests below count on leases, back-off steps or
+# signals arriving in time; their files run on one worker, one after the other, so that two of
+# those clocks never race each other's child processes for the CPU. A new file of such tests
+# joins the list.
+TIMING_FILES = {
+    "tests/deliver/test_delivery_faults.py",  # SIGSTOP past a lease, a heartbeat under a slow server
+    "tests/deliver/test_ledger.py",  # leases of 0.2 s
+    "tests/schedule/test_distributed.py",  # SIGKILL of schedulers and workers
+    "tests/schedule/test_schedule_e2e.py",  # the real scheduler: per-second ticks, back-off steps
+}
+#: Started first (the longest chains of tests), so that neither ends up alone at the end of a run.
+FIRST = ("tests/test_readme.py", *sorted(TIMING_FILES))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        group = _group_of(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+    rank = {name: n for n, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(_file_of(item.nodeid), len(FIRST)))  # stable: the rest keep their order
 
 
-def _group_of(item: pytest.Item) -> str | None:
-    if item.get_closest_marker("timing"):
-        return "timing"  # never two lease or back-off clocks racing each other's processes for the CPU
-    module = item.nodeid.split("::", 1)[0]
-    block = getattr(item, "callspec", None) and item.callspec.params.get("block")
-    if block is not None and hasattr(block, "section") and hasattr(block, "document"):
-        return f"{module}:{Path(block.document).name}:{block.section}"  # one README section's workspace
-    info = getattr(item, "_fixtureinfo", None)
-    definitions = info.name2fixturedefs.values() if info else []
-    if any(d.scope in ("module", "class", "package") for defs in definitions for d in defs):
-        return module
-    return None
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile``, with the timing-sensitive files as one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TimingAwareLoadFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            name = _file_of(nodeid)
+            return "timing" if name in TIMING_FILES else name
+
+    return TimingAwareLoadFile(config, log)  # type: ignore[arg-type]

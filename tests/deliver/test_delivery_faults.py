@@ -159,7 +159,6 @@ def _send_process(workspace: Path, env: dict[str, str], *args: str) -> subproces
     )
 
 
-@pytest.mark.timing
 def test_a_sender_that_lost_its_claim_never_sends(tmp_path: Path, built_examples: Built) -> None:
     """SIGSTOP the first sender while the server holds its DATA; its lease runs out, a second
     process takes the claim over and sends; SIGCONT the first: it finds its generation gone
@@ -192,7 +191,6 @@ def test_a_sender_that_lost_its_claim_never_sends(tmp_path: Path, built_examples
     assert set(statuses(workspace).values()) == {"sent"}
 
 
-@pytest.mark.timing
 def test_a_slow_but_live_sender_keeps_its_claim(tmp_path: Path, built_examples: Built) -> None:
     people = many(2)
     slow = people[0][1]

@@ -180,7 +180,6 @@ def test_a_failed_recipient_is_retried_with_the_current_version(tmp_path: Path) 
         assert led.get(KEY).content_hash == "e" * 64  # type: ignore[union-attr]
 
 
-@pytest.mark.timing
 def test_a_claim_taken_over_cannot_commit_or_record(tmp_path: Path) -> None:
     """The fencing token: a live owner whose lease ran out loses its claim, and its step to
     "committing" (just before the final ".") fails, so it never sends the "."."""
@@ -198,7 +197,6 @@ def test_a_claim_taken_over_cannot_commit_or_record(tmp_path: Path) -> None:
         assert stalled.get(KEY).status == "sent"  # type: ignore[union-attr]
 
 
-@pytest.mark.timing
 def test_the_heartbeat_keeps_a_slow_live_claim(tmp_path: Path) -> None:
     slow = Ledger(tmp_path / ".briefgen" / "state.db", lease=0.3, owner=owner_of(os.getppid()))  # alive
     with slow, slow.heartbeat():

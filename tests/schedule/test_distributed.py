@@ -14,8 +14,6 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from ..conftest import needs_postgres, postgres_schema_url
 from ..mailserver import MailServer, wait_for
 
@@ -85,7 +83,6 @@ def _sender(url: str) -> int:
     return int(str(rows[0][0]).split("|")[1])
 
 
-@pytest.mark.timing
 def test_two_schedulers_two_workers_sigkill_one_of_each_and_each_edition_reaches_each_reader_once(
     tmp_path: Path,
 ) -> None:

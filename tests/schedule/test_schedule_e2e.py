@@ -14,8 +14,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from briefgen import load_config
 from briefgen.builds.editions import build_edition
 from briefgen.deliver.send import deliveries, send_edition
@@ -78,7 +76,6 @@ groups = ["leadership"]
     return root
 
 
-@pytest.mark.timing
 def test_real_scheduler_sends_one_edition_per_recipient_and_stops_on_sigterm(tmp_path: Path) -> None:
     with MailServer() as server:
         workspace = scheduled_workspace(tmp_path, server, "* * * * * *")
@@ -149,7 +146,6 @@ def _runs(workspace: Path) -> list[sqlite3.Row]:
         db.close()
 
 
-@pytest.mark.timing
 def test_an_outage_spanning_several_back_off_steps_ends_with_everyone_served_once(tmp_path: Path) -> None:
     """The mail server is down (port closed) while the real scheduler fails four times with
     growing waits between attempts; then it comes up, and each recipient gets one message."""
@@ -198,7 +194,6 @@ def test_an_outage_spanning_several_back_off_steps_ends_with_everyone_served_onc
     assert "sent (retry): sent to 8 of 8 via smtp" in out
 
 
-@pytest.mark.timing
 def test_a_partial_run_retries_only_the_unserved_and_force_is_still_exactly_once(tmp_path: Path) -> None:
     """550 for one of 20: the run is partial; the retry serves that one only. ``tick --force``
     re-runs the edition and the ledger sends nothing; ``--force --resend`` sends to all again."""
