@@ -206,5 +206,10 @@ def approve(
     from briefgen.schedule.approval import approve as record
 
     who = by or getpass.getuser()
-    document, digest = record(load_config(), edition, who, comment)
-    typer.echo(f"approved {document} version {digest[:8]} by {who}; the next `schedule tick` sends it")
+    document, digest, decided = record(load_config(), edition, who, comment)
+    if decided == "skipped":
+        typer.echo(f"approved {document} version {digest[:8]} by {who}; too late: it was skipped at its deadline")
+    elif decided == "sent-unapproved":
+        typer.echo(f"approved {document} version {digest[:8]} by {who}; it already went out unapproved at its deadline")
+    else:
+        typer.echo(f"approved {document} version {digest[:8]} by {who}; the next `schedule tick` sends it")

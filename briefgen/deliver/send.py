@@ -111,6 +111,8 @@ class _Policy:
     test_to: str | None = None
     #: What the test message's subject starts with.
     test_label: str = "TEST"
+    #: Read first in every message's body (an edition sent unapproved at its deadline says so).
+    notice: str | None = None
 
 
 @contextmanager
@@ -178,6 +180,7 @@ def send_edition(
     sleep: Callable[[float], None] = time.sleep,
     test_to: Sequence[str] = (),
     test_label: str = "TEST",
+    notice: str | None = None,
 ) -> SendReport:
     """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
 
@@ -220,7 +223,7 @@ def send_edition(
                 )  # fmt: skip
         report.seconds = time.perf_counter() - started
         return report
-    policy = _Policy(resend, resend_changed, sleep)
+    policy = _Policy(resend, resend_changed, sleep, notice=notice)
     with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
         transport,
         ledger,
@@ -577,7 +580,9 @@ def _send_document(
     for person in todo:
         attachment = pdf if person.format in ("pdf", "both") else None
         body = article if person.format in ("html", "both") else None
-        content = render_content(env, brief, person, attachment=attachment, article=body, sender=settings.sender)
+        content = render_content(
+            env, brief, person, attachment=attachment, article=body, sender=settings.sender, notice=policy.notice
+        )
         contents.append((person, content, attachment))
 
     assert ledger is not None
