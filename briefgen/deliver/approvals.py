@@ -35,14 +35,17 @@ SCHEMA = [
 ]
 
 
-#: Version 2: what the deadline policy decided for a document (``skipped``, ``sent-unapproved``);
-#: the first decision stands, so a skipped edition stays skipped whatever is approved later.
+#: Version 2: what a schedule's deadline policy decided for a document (``skipped``,
+#: ``sent-unapproved``); the first decision stands, so a skipped edition stays skipped whatever
+#: is approved later. Per schedule: two schedules may send one edition under different policies.
 DECISIONS = [
     """CREATE TABLE IF NOT EXISTS approval_decisions (
-        document     TEXT NOT NULL PRIMARY KEY,
+        document     TEXT NOT NULL,
+        schedule     TEXT NOT NULL,
         content_hash TEXT NOT NULL,
         decision     TEXT NOT NULL,
-        decided_at   DOUBLE PRECISION NOT NULL
+        decided_at   DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (document, schedule)
     )""",
 ]
 
@@ -73,6 +76,7 @@ class Approval:
 @dataclass(frozen=True)
 class Decision:
     document: str
+    schedule: str
     content_hash: str
     decision: str
     decided_at: float
@@ -137,20 +141,26 @@ class Approvals(StateStore):
             )
         return approval
 
-    def decide(self, document: str, content_hash: str, decision: str) -> Decision:
-        """Record what the deadline policy did with ``document``; an earlier decision stands."""
+    def decide(self, document: str, schedule: str, content_hash: str, decision: str) -> Decision:
+        """Record what ``schedule``'s deadline policy did with ``document``; an earlier decision stands."""
         with self._write() as db:
             db.execute(
-                "INSERT INTO approval_decisions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (document, content_hash, decision, time.time()),
+                "INSERT INTO approval_decisions VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (document, schedule, content_hash, decision, time.time()),
             )
-        decided = self.decision(document)
+        decided = self.decision(document, schedule)
         assert decided is not None
         return decided
 
-    def decision(self, document: str) -> Decision | None:
-        row = self._db.execute("SELECT * FROM approval_decisions WHERE document = ?", (document,)).fetchone()
+    def decision(self, document: str, schedule: str) -> Decision | None:
+        row = self._db.execute(
+            "SELECT * FROM approval_decisions WHERE document = ? AND schedule = ?", (document, schedule)
+        ).fetchone()
         return Decision(*tuple(row)) if row is not None else None
+
+    def decisions(self, document: str) -> list[Decision]:
+        rows = self._db.execute("SELECT * FROM approval_decisions WHERE document = ? ORDER BY schedule", (document,))
+        return [Decision(*tuple(row)) for row in rows]
 
     def approvals(self, document: str, content_hash: str | None = None) -> list[Approval]:
         query = "SELECT * FROM approvals WHERE document = ?"

@@ -58,7 +58,7 @@ def await_approval(
     where = state_url(config)
     hours = spec.approval_deadline_hours
     with Approvals(where.path, url=where) as store:
-        decided = store.decision(document)
+        decided = store.decision(document, spec.name)
         if decided is not None and decided.decision == "skipped":
             return RunOutcome("skipped", _skipped_text(decided.decided_at)), "", None
         given = store.approvals(document, digest)
@@ -70,11 +70,11 @@ def await_approval(
         deadline = first.requested_at + hours * 3600 if hours is not None else None
         passed = deadline is not None and time.time() > deadline
         if passed and spec.on_deadline == "skip":
-            decided = store.decide(document, digest, "skipped")
+            decided = store.decide(document, spec.name, digest, "skipped")
             return RunOutcome("skipped", _skipped_text(decided.decided_at)), "", None
         if passed and spec.on_deadline == "send":
             assert deadline is not None
-            store.decide(document, digest, "sent-unapproved")
+            store.decide(document, spec.name, digest, "sent-unapproved")
             notice = UNAPPROVED_NOTICE.format(deadline=_when(deadline))
             return None, f"; sent without approval at deadline ({_when(deadline)})", notice
     if new:
@@ -95,22 +95,25 @@ def _skipped_text(at: float) -> str:
     return f"skipped: not approved by deadline (decided {_when(at)}); never sent, even if approved later"
 
 
-def approve(config: Config, ident: str, approver: str, comment: str | None = None) -> tuple[str, str, str | None]:
+def approve(
+    config: Config, ident: str, approver: str, comment: str | None = None
+) -> tuple[str, str, list[tuple[str, str]]]:
     """Approve the version of an edition (``2021-W49``) or document that last asked for it.
-    Returns (document, content hash, what its deadline policy already decided, if anything)."""
+    Returns (document, content hash, what deadline policies already decided: (schedule, decision)s)."""
     from briefgen.deliver.approvals import Approvals
     from briefgen.errors import InputError, Problem
     from briefgen.schedule.runs import state_url
 
     document = ident if ident.startswith("edition-") or "-w" not in ident.lower() else f"edition-{ident.lower()}"
     where = state_url(config)
-    request = decided = None
+    request = None
+    decided: list[tuple[str, str]] = []
     if where.postgres or where.path.is_file():
         with Approvals(where.path, url=where) as store:
             request = store.latest_request(document)
             if request is not None:
                 store.approve(document, request.content_hash, approver, comment)
-                decided = store.decision(document)
+                decided = [(d.schedule, d.decision) for d in store.decisions(document)]
     if request is None:
         raise InputError([Problem(ident, 0, 0, "", "nothing awaits approval under this id (e.g. 2021-W49)")])
-    return document, request.content_hash, decided.decision if decided is not None else None
+    return document, request.content_hash, decided

@@ -29,8 +29,10 @@ def test_requests_approvals_and_decisions_read_back_whole(tmp_path: Path) -> Non
         (approval,) = store.approvals("edition-2021-w49")
         assert (approval.approver, approval.comment, approval.content_hash) == ("eda", "fine, again", "b" * 64)
         assert isinstance(approval.approved_at, float)
-        assert store.decide("edition-2021-w49", "b" * 64, "skipped").decision == "skipped"
-        assert store.decide("edition-2021-w49", "b" * 64, "sent-unapproved").decision == "skipped"  # first stands
+        assert store.decide("edition-2021-w49", "weekly", "b" * 64, "skipped").decision == "skipped"
+        assert store.decide("edition-2021-w49", "weekly", "b" * 64, "sent-unapproved").decision == "skipped"  # stands
+        assert store.decide("edition-2021-w49", "partners", "b" * 64, "sent-unapproved").decision == "sent-unapproved"
+        assert [d.schedule for d in store.decisions("edition-2021-w49")] == ["partners", "weekly"]
 
 
 def test_several_processes_approving_at_once_leave_one_row_and_no_error(tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def _approvals_and_archive(workspace: Path) -> None:
         approvals.request("edition-2021-w49", "b" * 64, "eda@example.org")
         approvals.approve("edition-2021-w49", "b" * 64, "eda", "fine")
         approvals.approve("edition-2021-w49", "b" * 64, "ola", None)
-        approvals.decide("edition-2021-w48", "c" * 64, "skipped")
+        approvals.decide("edition-2021-w48", "weekly", "c" * 64, "skipped")
     with Archive.of_workspace(workspace, StateURL("sqlite", path)) as archive:
         for n in range(3):
             archive.keep(
