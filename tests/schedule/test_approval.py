@@ -12,8 +12,10 @@ import pytest
 
 from briefgen import load_config
 from briefgen.deliver.approvals import Approvals
+from briefgen.deliver.archive import Archive
 from briefgen.schedule.tick import tick
 from briefgen.state.store import STATE_DB
+from briefgen.state.url import parse_url
 
 from ..conftest import run_cli
 from ..mailserver import MailServer, Received
@@ -188,6 +190,9 @@ def test_each_deadline_policy_through_the_schedule(tmp_path: Path, policy: str) 
             assert "NOT APPROVED: this edition was sent without approval" in bodies
             assert bodies.count("NOT APPROVED") == 2  # the plain text and the HTML
             assert "sent without approval at deadline" in status
+            with Archive.of_workspace(root, parse_url(None, root)) as archive:  # kept as it went out
+                (kept,) = [k for k in archive.entries() if k.recipient == "asha@example.org"]
+                assert b"NOT APPROVED" in archive.get(kept.message)
             approved = run_cli("approve", "2021-W49", "--by", "eda", cwd=root)
             assert "it already went out unapproved at its deadline" in approved.stdout
         else:
