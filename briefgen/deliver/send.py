@@ -247,7 +247,9 @@ def send_edition(
                 def view_for(level: str) -> tuple[Brief | None, str, bool]:
                     audience = known.get(level if marked else None) or _edition_audience(edition, level, config)
                     known[audience.level] = audience
-                    return (None if audience.withheld else audience.brief), audience.digest, marked
+                    if audience.withheld:
+                        return None, audience.digest, marked
+                    return _with_notice(audience.brief, notice), audience.digest, marked
 
                 for delivery in post_edition_webhooks(
                     f"edition-{edition.id.lower()}", view_for, recipients=recipients,
@@ -259,6 +261,14 @@ def send_edition(
             report.built += [i for i in audience.built if i not in report.built]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _with_notice(brief: Brief, notice: str | None) -> Brief:
+    """``brief`` with ``notice`` opening its bottom line: what a webhook post leads with."""
+    if not notice:
+        return brief
+    summary = f"{notice}\n\n{brief.brief.summary}" if brief.brief.summary else notice
+    return brief.model_copy(update={"brief": brief.brief.model_copy(update={"summary": summary})})
 
 
 @dataclass

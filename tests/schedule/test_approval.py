@@ -18,6 +18,7 @@ from briefgen.state.store import STATE_DB
 from briefgen.state.url import parse_url
 
 from ..conftest import run_cli
+from ..hookserver import HookServer
 from ..mailserver import MailServer, Received
 from .test_schedule_e2e import _event
 
@@ -101,6 +102,8 @@ def test_approving_what_nobody_asked_for_is_a_clear_error(tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- deadline policies
 
 
+WEBHOOK = '\n[[webhooks]]\nname = "desk"\nkind = "json"\nurl_env = "DESK_HOOK_URL"\n'
+
 SMTP_CONFIG = """\
 [build]
 formats = ["html"]
@@ -157,9 +160,14 @@ def _bodies(message: Received) -> str:
 
 
 @pytest.mark.parametrize("policy", ["hold", "send", "skip"])
-def test_each_deadline_policy_through_the_schedule(tmp_path: Path, policy: str) -> None:
-    with MailServer() as server:
+def test_each_deadline_policy_through_the_schedule(
+    tmp_path: Path, policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with MailServer() as server, HookServer() as hook:
+        monkeypatch.setenv("DESK_HOOK_URL", hook.url)
         root = _deadline_workspace(tmp_path, server.port, policy)
+        with (root / "briefgen.toml").open("a", encoding="utf-8") as toml:
+            toml.write(WEBHOOK)
         config = load_config(root)
         (asked,) = tick(config, MONDAY).actions
         assert asked.outcome is not None and asked.outcome.detail.startswith("awaiting approval by eda@example.org")
@@ -182,13 +190,19 @@ def test_each_deadline_policy_through_the_schedule(tmp_path: Path, policy: str) 
             assert sent.outcome is not None and sent.outcome.status == "sent", sent.outcome
             (delivered,) = server.handler.to("asha@example.org")
             assert "NOT APPROVED" not in _bodies(delivered)
+            (post,) = hook.requests
+            assert "NOT APPROVED" not in post.body.decode()
         elif policy == "send":
             assert late.outcome.status == "sent" and "sent without approval at deadline" in late.outcome.detail
-            assert again.outcome is not None and again.outcome.detail.startswith("0 sent now, 1 already had it")
+            assert again.outcome is not None and again.outcome.detail.startswith(
+                "0 sent now, 2 already had it"
+            )  # mail and hook
             (delivered,) = stakeholders  # exactly once, however often it runs
             bodies = _bodies(delivered)
             assert "NOT APPROVED: this edition was sent without approval" in bodies
             assert bodies.count("NOT APPROVED") == 2  # the plain text and the HTML
+            (post,) = hook.requests  # and the webhook's post leads with it, once
+            assert post.json()["bottom_line"].startswith("NOT APPROVED: this edition was sent without approval")
             assert "sent without approval at deadline" in status
             with Archive.of_workspace(root, parse_url(None, root)) as archive:  # kept as it went out
                 (kept,) = [k for k in archive.entries() if k.recipient == "asha@example.org"]
@@ -203,6 +217,7 @@ def test_each_deadline_policy_through_the_schedule(tmp_path: Path, policy: str) 
             (ever,) = tick(config, MONDAY + dt.timedelta(minutes=3), force=True, rerun=True).actions
             assert ever.outcome is not None and ever.outcome.status == "skipped"
             assert server.handler.to("asha@example.org") == []  # never, even approved
+            assert hook.requests == []
             # Next week's edition is its own: asked, approved, sent.
             week50 = MONDAY + dt.timedelta(days=7)
             (next_week,) = tick(config, week50).actions
