@@ -178,12 +178,18 @@ class Library:
         return None
 
     def named(self, action: Action) -> Action:
-        """``action`` with each target's name filled in from its actor."""
+        """``action`` with each target's name filled in from its actor, and actor ids where a
+        name goes (who acted, a supplier, a recipient) read as names: for showing it."""
         targets = [
             t.model_copy(update={"name": self.actors[t.actor].name}) if t.name is None and t.actor in self.actors else t
             for t in action.targets
         ]
-        return action.model_copy(update={"targets": targets})
+        update: dict[str, Any] = {"targets": targets}
+        for name in ("by", "supplier", "recipient", "initiated_by"):
+            value = getattr(action, name)
+            if isinstance(value, str) and value in self.actors:
+                update[name] = self.actors[value].name
+        return action.model_copy(update=update)
 
     def nearest(self, ident: str, kind: str | None = None) -> list[str]:
         pool = list(getattr(self, kind)) if kind else [i for _, i, _ in self.entries()]
