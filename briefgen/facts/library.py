@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from briefgen.errors import InputError, Problem, dotted_path
@@ -31,6 +31,8 @@ from briefgen.facts.schema import (
     SourceId,
     Text,
     canonical_kind,
+    check_field_of_kind,
+    union_by_kind,
 )
 from briefgen.facts.yamldoc import YamlDocument, find_inputs, load_yaml
 
@@ -137,6 +139,11 @@ class Action(KindedFacts):
     )
     origin_note: Markdown | None = Field(None, description="Why: e.g. the law that required it.")
 
+    @field_validator("law", "targets", "measures")
+    @classmethod
+    def _designation_fields(cls, value: object, info: ValidationInfo) -> object:
+        return check_field_of_kind(info.data.get("kind"), str(info.field_name), value)
+
 
 class LibraryFile(Model):
     """One file of the library: any of the four kinds of entry."""
@@ -199,6 +206,7 @@ class Library:
 def library_schema() -> dict[str, Any]:
     """The JSON Schema of a library file, for editors."""
     schema = LibraryFile.model_json_schema()
+    union_by_kind(schema, "Action", {k: canonical_kind(k) for k in ActionKind.__args__})  # type: ignore[attr-defined]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
 

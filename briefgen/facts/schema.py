@@ -959,47 +959,66 @@ def _or_library_id(schema: dict[str, Any], model: str, name: str) -> None:
     prop["items"] = {"anyOf": [prop["items"], _LIBRARY_ID]}
 
 
-def _event_by_kind(schema: dict[str, Any], name: str = "Event") -> None:
+def union_by_kind(schema: dict[str, Any], name: str, kinds: dict[str, str | None]) -> None:
     """Make ``$defs[name]`` a union discriminated by ``kind``: editors then offer each kind's
-    own fields, and flag a field the kind does not have."""
-    event = schema["$defs"][name]
-    props: dict[str, Any] = event["properties"]
+    own fields, and flag a field the kind does not have. ``kinds`` maps each value of ``kind``
+    to the event kind whose fields it has (None: the designation's, e.g. a waiver)."""
+    model = schema["$defs"][name]
+    props: dict[str, Any] = model["properties"]
     common = {k: v for k, v in props.items() if k not in KIND_SPECIFIC and k != "kind"}
     variants: list[dict[str, Any]] = []
-    for kind, fields in KIND_FIELDS.items():
-        aliases = [a for a, k in KIND_ALIASES.items() if k == kind]
-        kind_prop = {**props["kind"], "enum": [kind, *aliases]}
-        kind_prop.pop("type", None)
-        own = {k: v for k, v in props.items() if k in fields}
+    for value, kind in kinds.items():
+        fields = KIND_FIELDS[kind or "sanctions designation"]
+        aliases = [a for a, k in KIND_ALIASES.items() if k == kind and kind == value]
+        kind_prop = {k: v for k, v in props["kind"].items() if k not in {"type", "enum", "const"}}
         variants.append(
             {
-                "title": f"{kind} ({name.lower()})",
+                "title": f"{value} ({name.lower()})",
                 "type": "object",
-                "properties": {"kind": kind_prop, **common, **own},
-                "required": event.get("required", []),
+                "properties": {
+                    "kind": {**kind_prop, "enum": [value, *aliases]},
+                    **common,
+                    **{k: v for k, v in props.items() if k in fields},
+                },
+                "required": model.get("required", []),
                 "additionalProperties": False,
             }
         )
-    if "action" in props:  # an event that is a library action takes its kind and fields from it
+    if name == "Event":  # an event that is a library action takes its kind and fields from it
         variants.append(
             {
                 "title": "a library action",
                 "type": "object",
-                "properties": {"kind": {"enum": list(EVENT_KINDS)}, **common},
+                "properties": {"kind": {"enum": list(kinds)}, **common},
                 "required": ["action"],
                 "additionalProperties": True,
             }
         )
-    schema["$defs"][name] = {"title": name, "description": props["kind"].get("description", ""), "anyOf": variants}
+    schema["$defs"][name] = {
+        "title": model.get("title", name),
+        "description": model.get("description", ""),
+        "anyOf": variants,
+    }
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of an input file, for editors and other tools."""
     schema = Brief.model_json_schema()
-    _event_by_kind(schema)
+    union_by_kind(schema, "Event", {k: k for k in EVENT_KINDS})
     # Library references are resolved before validation; editors must accept them too.
     schema["properties"]["sources"]["items"] = {"anyOf": [schema["properties"]["sources"]["items"], _LIBRARY_ID]}
     _or_library_id(schema, "SanctionRisk", "precedents")
     _or_library_id(schema, "SanctionRisk", "listings")
+    # `law: ID` fills the regime, who imposes it and the legal basis; library sources cited
+    # anywhere join the sources list, so a brief may have none of its own.
+    risk = schema["$defs"]["SanctionRisk"]
+    filled = {"regime", "authority", "legal_basis"}
+    risk["required"] = [r for r in risk.get("required", []) if r not in filled]
+    risk["anyOf"] = [{"required": ["law"]}, {"required": sorted(filled)}]
+    schema["required"] = [r for r in schema.get("required", []) if r != "sources"]
+    # `{action: ID, …}` takes the rest of a precedent from the library action.
+    precedent = schema["$defs"]["Precedent"]
+    precedent["anyOf"] = [{"required": ["action"]}, {"required": precedent.get("required", [])}]
+    precedent["required"] = []
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

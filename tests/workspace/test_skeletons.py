@@ -93,3 +93,24 @@ def test_the_editor_schema_takes_each_skeleton_and_refuses_a_field_of_another_ki
             del data["event"]["readouts"], data["event"]["duration"], data["event"]["initiated_by"]
             del data["event"]["medium"]
             assert validator.is_valid(data)
+
+
+def test_every_shipped_input_and_library_file_passes_the_editor_schemas() -> None:
+    import jsonschema
+    import yaml
+
+    from briefgen.facts.library import library_schema
+    from briefgen.facts.schema import json_schema
+
+    from ..conftest import REPO
+
+    for schema, folder in ((json_schema(), "inputs"), (library_schema(), "library")):
+        validator = jsonschema.Draft202012Validator(schema)
+        for path in sorted((REPO / folder).glob("*.yaml")):
+            data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+            assert [e.message for e in validator.iter_errors(data)] == [], path.name
+    # a library action with a field its kind lacks is flagged in the editor, as on loading
+    validator = jsonschema.Draft202012Validator(library_schema())
+    delivery = {"id": "d", "kind": "delivery", "title": "Boats", "by": "norland", "item": "Boat"}
+    assert validator.is_valid({"actions": [delivery]})
+    assert not validator.is_valid({"actions": [{**delivery, "targets": [{"name": "X"}]}]})
