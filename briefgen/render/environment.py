@@ -12,7 +12,7 @@ import jinja2
 
 from briefgen.__about__ import __version__
 from briefgen.errors import TemplateError
-from briefgen.render.formatting import format_date, format_money, format_signed, iso_date
+from briefgen.render.formatting import format_date, format_money, format_signed, gist, iso_date
 from briefgen.render.markdown import markdown_inline, markdown_to_html, with_inline
 
 
@@ -49,6 +49,7 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         signed=format_signed,
         date=format_date,
         isodate=iso_date,
+        gist=gist,
     )
     return env
 

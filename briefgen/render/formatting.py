@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from briefgen.facts.schema import Money, PartialDate
 
@@ -46,3 +47,47 @@ def iso_date(value: PartialDate | dt.date | None) -> str:
     if value is None:
         return ""
     return value.iso() if isinstance(value, PartialDate) else value.isoformat()
+
+
+def _names(people: object) -> str:
+    items: list[Any] = list(people) if isinstance(people, list | tuple) else []
+    return ", ".join(str(getattr(p, "name", None) or getattr(p, "actor", None) or "") for p in items)
+
+
+def gist(facts: object) -> str:
+    """One line of what an event or library action of a kind records beyond its title:
+    a delivery's item and parties, a call's length, an election's winner, a designation's targets."""
+
+    def get(name: str) -> Any:  # events and library actions share these field names
+        return getattr(facts, name, None)
+
+    kind = str(get("kind") or "")
+    parts: list[str] = []
+    if kind == "delivery":
+        what = ", ".join(str(v) for v in (get("item"), get("quantity")) if v)
+        route = " → ".join(str(v) for v in (get("supplier") or get("by"), get("recipient")) if v)
+        stage = f"{get('stage')} delivery" if get("stage") else ""
+        parts = [what, route, stage]
+    elif kind == "call":
+        parts = [
+            f"{get('medium')} call" if get("medium") else "",
+            f"requested by {get('initiated_by')}" if get("initiated_by") else "",
+            get("duration") or "",
+        ]
+    elif kind == "statement":
+        speaker = get("speaker")
+        parts = [str(get("statement_type") or "").capitalize(), f"by {speaker.name}" if speaker else ""]
+    elif kind == "signing":
+        parts = [f"signed by {_names(get('signatories'))}" if get("signatories") else ""]
+    elif kind == "exercise":
+        parts = [f"{get('domain')} exercise" if get("domain") else "", get("scale") or "", get("area") or ""]
+    elif kind == "election":
+        winners = [c for c in get("candidates") or [] if c.elected]
+        parts = [
+            ", ".join(str(v) for v in (get("office"), get("jurisdiction")) if v),
+            f"elected: {_names(winners)}" if winners else "",
+            f"turnout {get('turnout'):.1f}%" if get("turnout") is not None else "",
+        ]
+    elif get("targets"):
+        parts = [_names(get("targets"))]
+    return "; ".join(str(p) for p in parts if p)
