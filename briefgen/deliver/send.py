@@ -301,25 +301,37 @@ def edition_brief(edition: EditionResult, config: Config) -> Brief:
     """The edition as the email templates see a brief: its title and window, a bottom line
     listing its events, and every event's key judgments. Built in memory, never validated as
     input (its parts were), so judgments keep their original source ids."""
+    from briefgen import i18n
     from briefgen.facts.schema import Brief, BriefMeta
+    from briefgen.render.formatting import format_window
 
     opts = config.editions
-    events = "; ".join(f"**{b.brief.title}**" for b in edition.briefs) or "no new developments"
-    changes = f" {len(edition.changes)} change(s) since edition {edition.previous_id}." if edition.previous_id else ""
+    language = edition.briefs[0].brief.language if edition.briefs else "en"
     markings = list(dict.fromkeys(b.brief.marking for b in edition.briefs))
-    meta = BriefMeta.model_construct(
-        id=f"edition-{edition.id.lower()}",
-        title=f"{opts.title}: {edition.window.human()}",
-        subtitle=f"Edition {edition.id}",
-        date=edition.window.last_day,
-        author=opts.author,
-        organisation=opts.organisation,
-        audience=None,
-        marking=opts.marking or " / ".join(markings) or "UNCLASSIFIED",
-        language=edition.briefs[0].brief.language if edition.briefs else "en",
-        keywords=[],
-        summary=f"This edition covers {len(edition.briefs)} event(s): {events}.{changes}",
-    )
+    with i18n.using(language):  # the message's words are in the edition's language
+        _ = i18n.gettext
+        events = "; ".join(f"**{b.brief.title}**" for b in edition.briefs) or _("no new developments")
+        changes = ""
+        if edition.previous_id:
+            changes = " " + _("%(num)d change(s) since edition %(edition)s.") % {
+                "num": len(edition.changes),
+                "edition": edition.previous_id,
+            }
+        meta = BriefMeta.model_construct(
+            id=f"edition-{edition.id.lower()}",
+            title=f"{opts.title}: {format_window(edition.window)}",
+            subtitle=_("Edition %(edition)s") % {"edition": edition.id},
+            date=edition.window.last_day,
+            author=opts.author,
+            organisation=opts.organisation,
+            audience=None,
+            marking=opts.marking or " / ".join(markings) or "UNCLASSIFIED",
+            language=language,
+            keywords=[],
+            summary=_("This edition covers %(num)d event(s): %(events)s.")
+            % {"num": len(edition.briefs), "events": events}
+            + changes,
+        )
     return Brief.model_construct(
         brief=meta,
         sources=[],

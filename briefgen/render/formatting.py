@@ -1,45 +1,131 @@
-"""How values print in a brief: money, signed numbers, dates as precise as known."""
+"""How values print in a brief: money, signed numbers, dates as precise as known.
+
+English keeps briefgen's own compact forms (``12 May 2026``, ``US$30 billion``); other
+languages get Babel's forms for the active language (see :mod:`briefgen.i18n`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
+from briefgen import i18n
 from briefgen.facts.schema import Money, PartialDate
 
+if TYPE_CHECKING:
+    from briefgen.analysis.editions import Window
+
 _CURRENCY_SYMBOLS = {"USD": "US$", "EUR": "€", "GBP": "£", "INR": "₹", "RUB": "₽", "JPY": "¥", "CNY": "CN¥"}
+_SCALES = (
+    (Decimal(10) ** 12, i18n.N_("%(number)s trillion")),
+    (Decimal(10) ** 9, i18n.N_("%(number)s billion")),
+    (Decimal(10) ** 6, i18n.N_("%(number)s million")),
+)
+
+
+def _locale() -> str | None:
+    """The Babel locale of the active language, or None for English (briefgen's own forms)."""
+    lang = i18n.current()
+    if i18n.base_language(lang) == i18n.SOURCE_LANGUAGE or not i18n.has_catalog(lang):
+        return None
+    return lang.replace("-", "_")
 
 
 def format_money(money: Money) -> str:
     """``US$30 billion per year (approx.)``: readable at a glance, exact figure kept in data."""
+    locale = _locale()
     amount = money.amount
-    for size, word in ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
+    for size, words in _SCALES:
         if amount >= size:
-            number = f"{(amount / size).normalize():f}"
-            text = f"{number} {word}"
+            scaled = (amount / size).normalize()
+            if locale is None:
+                number = f"{scaled:f}"
+            else:
+                from babel.numbers import format_decimal
+
+                number = format_decimal(scaled, locale=locale)
+            text = i18n.gettext(words) % {"number": number}
             break
     else:
-        text = f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+        if locale is None:
+            text = f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+        else:
+            from babel.numbers import format_currency
+
+            text = format_currency(amount, money.currency, locale=locale)
     symbol = _CURRENCY_SYMBOLS.get(money.currency)
-    out = f"{symbol}{text}" if symbol else f"{money.currency} {text}"
+    if locale is not None and amount < Decimal(10) ** 6:
+        out = text  # Babel placed the currency where the language puts it
+    elif locale is not None:
+        out = i18n.gettext("%(currency)s %(amount)s") % {"currency": symbol or money.currency, "amount": text}
+    else:
+        out = f"{symbol}{text}" if symbol else f"{money.currency} {text}"
     if money.approximate:
-        out = f"about {out}"
+        out = i18n.gettext("about %(amount)s") % {"amount": out}
     if money.period:
-        out = f"{out} {money.period}"
+        out = f"{out} {money.period}"  # the analyst's words: facts are not translated
     return out
 
 
 def format_signed(value: float) -> str:
     """``+1.50`` / ``−1.00``: contributions read as additions, with a true minus sign."""
-    return f"{value:+.2f}".replace("-", "−")
+    locale = _locale()
+    if locale is None:
+        return f"{value:+.2f}".replace("-", "−")
+    from babel.numbers import format_decimal
+
+    text = format_decimal(abs(value), format="0.00", locale=locale)
+    return ("+" if value >= 0 else "−") + text
+
+
+def format_percent(probability: float) -> str:
+    """A probability as a whole percentage: ``70%`` (``70 %`` in French)."""
+    # Translators: a percentage; keep %% (a literal percent sign).
+    return i18n.gettext("%(number)s%%") % {"number": f"{round(probability * 100)}"}
+
+
+def format_number(value: float | int | Decimal) -> str:
+    """A plain number with the language's separators (``1,234.5`` / ``1 234,5``)."""
+    locale = _locale()
+    if locale is None:
+        return f"{value:,}"
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=locale)
 
 
 def format_date(value: PartialDate | dt.date | None) -> str:
+    """A date as precise as it is known: ``12 May 2026``, ``May 2026``, ``2026``."""
     if value is None:
         return ""
+    locale = _locale()
     if isinstance(value, PartialDate):
-        return value.human()
-    return f"{value.day} {value:%B %Y}"
+        if locale is None:
+            return value.human()
+        if value.precision == "year":
+            return str(value.year)
+        from babel.dates import format_date as babel_date
+        from babel.dates import format_skeleton
+
+        if value.precision == "month":
+            return format_skeleton("yMMM", value.first_day(), locale=locale)
+        return babel_date(value.first_day(), "medium", locale=locale)
+    if locale is None:
+        return f"{value.day} {value:%B %Y}"
+    from babel.dates import format_date as babel_date
+
+    return babel_date(value, "long", locale=locale)
+
+
+def format_window(window: Window) -> str:
+    """An edition's window, ``4–10 May 2026`` (Babel's interval form in other languages)."""
+    locale = _locale()
+    if locale is None:
+        return window.human()
+    from babel.dates import format_interval
+
+    return format_interval(window.start, window.last_day, "yMMMd", locale=locale)
 
 
 def iso_date(value: PartialDate | dt.date | None) -> str:
