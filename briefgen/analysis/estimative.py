@@ -38,9 +38,9 @@ class Band:
 #: ICD 203's seven bands. Adjacent bands share their boundary; a probability on a
 #: boundary goes to the band it opens (e.g. 0.55 is "likely").
 SCALE: tuple[Band, ...] = (
-    # Translators: ICD 203 likelihood terms (Intelligence Community Directive 203, 2015), the
-    # primary term then its alternative. Follow the rendering your readers' own defence or
-    # intelligence writing uses where one exists, and say in a comment whose it is.
+    # Translators: ICD 203 likelihood terms, primary then alternative row.
+    # Follow the rendering your readers' defence or intelligence writing
+    # uses where one exists, and say in a comment whose it is.
     Band(0, N_("almost no chance"), N_("remote"), 0.01, 0.05),
     Band(1, N_("very unlikely"), N_("highly improbable"), 0.05, 0.20),
     Band(2, N_("unlikely"), N_("improbable"), 0.20, 0.45),

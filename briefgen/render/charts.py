@@ -306,6 +306,12 @@ def risk_matrix(
     cell_w, cell_h, left, top = 104, 24, 150, 8
     width, height = left + cell_w * len(IMPACTS) + 10, top + cell_h * len(SCALE) + 84
     body: list[str] = []
+    labels = {  # outside the f-strings below, where extraction finds them
+        "axis": _("impact if it happens →"),
+        "model": _("model assessment"),
+        "stated": _("stated assessment"),
+        "rating": _("rating"),
+    }
     for band in SCALE:
         y = top + (len(SCALE) - 1 - band.index) * cell_h
         body.append(
@@ -325,7 +331,7 @@ def risk_matrix(
         )
     body.append(
         f'<text x="{left + cell_w * 2}" y="{top + cell_h * len(SCALE) + 32}" text-anchor="middle" fill="{MUTED}">'
-        f"{escape(_('impact if it happens →'))}</text>"
+        f"{escape(labels['axis'])}</text>"
     )
 
     def centre(cell: tuple[int, str]) -> tuple[float, float]:
@@ -345,17 +351,17 @@ def risk_matrix(
     body.append(f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="7" fill="{INK}"/>')
     legend_y = top + cell_h * len(SCALE) + 52
     body.append(f'<circle cx="{left + 6}" cy="{legend_y - 4}" r="5" fill="{INK}"/>')
-    body.append(f'<text x="{left + 16}" y="{legend_y}">{escape(_("model assessment"))}</text>')
+    body.append(f'<text x="{left + 16}" y="{legend_y}">{escape(labels["model"])}</text>')
     x = left + 150
     if stated_cell is not None and stated_cell != model_cell:
         body.append(
             f'<rect x="{x}" y="{legend_y - 9}" width="9" height="9" fill="#fff" stroke="{INK}" stroke-width="1.5" '
             f'transform="rotate(45 {x + 4.5} {legend_y - 4.5})"/>'
         )
-        body.append(f'<text x="{x + 14}" y="{legend_y}">{escape(_("stated assessment"))}</text>')
+        body.append(f'<text x="{x + 14}" y="{legend_y}">{escape(labels["stated"])}</text>')
         x += 150
     x, legend_y = left, legend_y + 20
-    body.append(f'<text x="{x - 8}" y="{legend_y}" text-anchor="end" fill="{MUTED}">{escape(_("rating"))}</text>')
+    body.append(f'<text x="{x - 8}" y="{legend_y}" text-anchor="end" fill="{MUTED}">{escape(labels["rating"])}</text>')
     for rating, fill in RATING_FILL.items():
         body.append(f'<rect x="{x}" y="{legend_y - 10}" width="12" height="12" fill="{fill}"/>')
         body.append(f'<text x="{x + 16}" y="{legend_y}">{escape(_(rating))}</text>')

@@ -17,13 +17,6 @@ if TYPE_CHECKING:
     from briefgen.analysis.editions import Window
 
 _CURRENCY_SYMBOLS = {"USD": "US$", "EUR": "€", "GBP": "£", "INR": "₹", "RUB": "₽", "JPY": "¥", "CNY": "CN¥"}
-_SCALES = (
-    (Decimal(10) ** 12, i18n.N_("%(number)s trillion")),
-    (Decimal(10) ** 9, i18n.N_("%(number)s billion")),
-    (Decimal(10) ** 6, i18n.N_("%(number)s million")),
-)
-
-
 def _locale() -> str | None:
     """The Babel locale of the active language, or None for English (briefgen's own forms)."""
     lang = i18n.current()
@@ -33,33 +26,35 @@ def _locale() -> str | None:
 
 
 def format_money(money: Money) -> str:
-    """``US$30 billion per year (approx.)``: readable at a glance, exact figure kept in data."""
+    """``US$30 billion per year (approx.)``: readable at a glance, exact figure kept in data.
+
+    Other languages get Babel's compact long form and currency symbol (``30 milliards $US``,
+    ``US$ 300억``): Korean counts large sums in 10⁴ and 10⁸, so the number itself changes.
+    """
     locale = _locale()
     amount = money.amount
-    for size, words in _SCALES:
-        if amount >= size:
-            scaled = (amount / size).normalize()
-            if locale is None:
-                number = f"{scaled:f}"
-            else:
-                from babel.numbers import format_decimal
+    if locale is not None:
+        from babel.numbers import format_compact_decimal, format_currency, get_currency_symbol
 
-                number = format_decimal(scaled, locale=locale)
-            text = i18n.gettext(words) % {"number": number}
-            break
-    else:
-        if locale is None:
-            text = f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+        if amount >= Decimal(10) ** 6:
+            number = format_compact_decimal(amount, format_type="long", fraction_digits=2, locale=locale)
+            symbol = get_currency_symbol(money.currency, locale=locale)
+            # Translators: a large sum of money, e.g. "US$ 30 billion"; put the currency where your language does.
+            out = i18n.gettext("%(currency)s %(amount)s") % {"currency": symbol, "amount": number}
         else:
-            from babel.numbers import format_currency
-
-            text = format_currency(amount, money.currency, locale=locale)
-    symbol = _CURRENCY_SYMBOLS.get(money.currency)
-    if locale is not None and amount < Decimal(10) ** 6:
-        out = text  # Babel placed the currency where the language puts it
-    elif locale is not None:
-        out = i18n.gettext("%(currency)s %(amount)s") % {"currency": symbol or money.currency, "amount": text}
+            out = format_currency(amount, money.currency, locale=locale)
     else:
+        for size, word in (
+            (Decimal(10) ** 12, "trillion"),
+            (Decimal(10) ** 9, "billion"),
+            (Decimal(10) ** 6, "million"),
+        ):
+            if amount >= size:
+                text = f"{(amount / size).normalize():f} {word}"
+                break
+        else:
+            text = f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+        symbol = _CURRENCY_SYMBOLS.get(money.currency)
         out = f"{symbol}{text}" if symbol else f"{money.currency} {text}"
     if money.approximate:
         out = i18n.gettext("about %(amount)s") % {"amount": out}
@@ -109,8 +104,8 @@ def format_date(value: PartialDate | dt.date | None) -> str:
         from babel.dates import format_skeleton
 
         if value.precision == "month":
-            return format_skeleton("yMMM", value.first_day(), locale=locale)
-        return babel_date(value.first_day(), "medium", locale=locale)
+            return format_skeleton("yMMMM", value.first_day(), locale=locale)
+        return babel_date(value.first_day(), "long", locale=locale)
     if locale is None:
         return f"{value.day} {value:%B %Y}"
     from babel.dates import format_date as babel_date
