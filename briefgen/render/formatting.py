@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from briefgen.analysis.editions import Window
 
 _CURRENCY_SYMBOLS = {"USD": "US$", "EUR": "€", "GBP": "£", "INR": "₹", "RUB": "₽", "JPY": "¥", "CNY": "CN¥"}
+
+
 def _locale() -> str | None:
     """The Babel locale of the active language, or None for English (briefgen's own forms)."""
     lang = i18n.current()
@@ -38,9 +40,11 @@ def format_money(money: Money) -> str:
 
         if amount >= Decimal(10) ** 6:
             number = format_compact_decimal(amount, format_type="long", fraction_digits=2, locale=locale)
-            symbol = get_currency_symbol(money.currency, locale=locale)
             # Translators: a large sum of money, e.g. "US$ 30 billion"; put the currency where your language does.
-            out = i18n.gettext("%(currency)s %(amount)s") % {"currency": symbol, "amount": number}
+            out = i18n.gettext("%(currency)s %(amount)s") % {
+                "currency": get_currency_symbol(money.currency, locale=locale),
+                "amount": number,
+            }
         else:
             out = format_currency(amount, money.currency, locale=locale)
     else:
@@ -54,8 +58,8 @@ def format_money(money: Money) -> str:
                 break
         else:
             text = f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
-        symbol = _CURRENCY_SYMBOLS.get(money.currency)
-        out = f"{symbol}{text}" if symbol else f"{money.currency} {text}"
+        known = _CURRENCY_SYMBOLS.get(money.currency)
+        out = f"{known}{text}" if known else f"{money.currency} {text}"
     if money.approximate:
         out = i18n.gettext("about %(amount)s") % {"amount": out}
     if money.period:
