@@ -47,6 +47,7 @@ def available() -> list[str]:
     return [SOURCE_LANGUAGE, *(lang for lang in found if lang != SOURCE_LANGUAGE)]
 
 
+@cache
 def has_catalog(language: str) -> bool:
     """Whether labels can be shown in ``language`` (English always can: the msgids are English)."""
     lang = base_language(language)
