@@ -75,6 +75,7 @@ class EditionResult:
     briefs: list[Brief] = field(default_factory=list, repr=False)
     snapshot_path: Path | None = None
     cached: bool = False
+    actions: list[Action] = field(default_factory=list, repr=False)  # library actions dated in the window
 
     @property
     def id(self) -> str:
@@ -150,6 +151,10 @@ class _EditionPlan:
     previous_id: str | None
     snapshot: dict[str, Any]
     actions: list[Action] = field(default_factory=list)
+    #: An audience's variant: its briefs (already filtered), its folder and its banner marking.
+    briefs: list[Brief] | None = None
+    folder: Path | None = None
+    marking: str | None = None
 
 
 def build_editions(
@@ -201,7 +206,9 @@ def build_editions(
     for window in sorted(windows, key=lambda w: w.start):
         chosen = gather(every, window)
         actions = [library.named(a) for a in actions_in(list(library.actions.values()), window)]
-        result = EditionResult(window, [b.brief.brief.id for b in chosen], briefs=[b.brief for b in chosen])
+        result = EditionResult(
+            window, [b.brief.brief.id for b in chosen], briefs=[b.brief for b in chosen], actions=actions
+        )
         results[window.id] = result
         if not chosen and not actions and opts.empty == "skip":
             result.skipped = True
@@ -277,7 +284,7 @@ def _render_edition(
     started = time.perf_counter()
     opts = config.editions
     window = plan.window
-    briefs = [load_brief(p).brief for p in plan.paths]
+    briefs = plan.briefs if plan.briefs is not None else [load_brief(p).brief for p in plan.paths]
     model = risk_model(config.risk_model_path) if any(b.sanction_risk for b in briefs) else None
     markings = list(dict.fromkeys(b.brief.marking for b in briefs))
     info = EditionInfo(window, opts.title, plan.changes, plan.previous_id, plan.actions)
@@ -288,7 +295,7 @@ def _render_edition(
     options: dict[str, Any] = {
         "title": f"{opts.title}: {window_text}",
         "author": opts.author,
-        "marking": opts.marking or " / ".join(markings) or "UNCLASSIFIED",
+        "marking": plan.marking or opts.marking or " / ".join(markings) or "UNCLASSIFIED",
         "organisation": opts.organisation,
         "language": language,
         "page_size": config.build.page_size,
@@ -300,9 +307,11 @@ def _render_edition(
         parts = render_edition_parts(info, assessed, env, events_per_part=opts.events_per_part, **options)
         pdf_bytes, pages = _bound_pdf(parts, config, window.last_day, jobs)
     elif "pdf" in formats:
-        rendered = layout_pdf(html or render_edition_html(info, assessed, env, **options), config, window.last_day)
+        page = html or render_edition_html(info, assessed, env, **options)
+        # an archival (PDF/A-3) edition carries the facts it shows: a variant's, only what it may see
+        rendered = layout_pdf(page, config, window.last_day, edition=(window.id, briefs))
         pdf_bytes, pages = rendered.data, rendered.pages
-    folder = editions_dir(config)
+    folder = plan.folder or editions_dir(config)
     # The snapshot goes last: an edition counts as built only once its files exist.
     text = json.dumps(plan.snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     snapshot = [(output_file(folder, window.id, "json"), text)]

@@ -23,9 +23,16 @@ def jinja_environment(config: Config) -> jinja2.Environment:
     return make_environment(template_dirs(config.templates_dir))
 
 
-def layout_pdf(html: str, config: Config, date: dt.date, facts: Brief | None = None) -> Any:
-    """Lay out ``html`` in the configured PDF standard; a PDF/A-3 brief carries ``facts``."""
-    from briefgen.facts.archive import FACTS_NAME, facts_json
+def layout_pdf(
+    html: str,
+    config: Config,
+    date: dt.date,
+    facts: Brief | None = None,
+    edition: tuple[str, Sequence[Brief]] | None = None,
+) -> Any:
+    """Lay out ``html`` in the configured PDF standard; a PDF/A-3 brief carries ``facts``, a
+    PDF/A-3 edition the facts of its briefs (``edition``: its id and briefs)."""
+    from briefgen.facts.archive import EDITION_FACTS_NAME, FACTS_NAME, edition_facts_json, facts_json
     from briefgen.render import pdf
     from briefgen.render.theme import template_dirs
 
@@ -33,6 +40,9 @@ def layout_pdf(html: str, config: Config, date: dt.date, facts: Brief | None = N
     if facts is not None and config.build.pdf_standard.startswith("a-3"):
         description = "The validated facts this brief was built from (briefgen extract reads them back)"
         embedded.append(pdf.Embedded(FACTS_NAME, facts_json(facts), description))
+    if edition is not None and config.build.pdf_standard.startswith("a-3"):
+        description = "The validated facts of the briefs this edition was built from"
+        embedded.append(pdf.Embedded(EDITION_FACTS_NAME, edition_facts_json(*edition), description))
     return pdf.write_pdf(
         html,
         base_dir=config.assets_dir,

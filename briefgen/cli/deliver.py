@@ -53,8 +53,17 @@ def send(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only problems and the summary.")] = False,
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            "--edition",
+            help="Send the edition of this window instead (an ISO week like 2021-W49, or a date in it), "
+            "each recipient their level's variant.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Email briefs to stakeholders, once per recipient (SMTP, else the outbox folder).
+    """Email briefs (or a weekly edition) to stakeholders, once per recipient (SMTP, else the outbox folder).
 
     A re-run sends only to those who have not got the brief yet; exit code 1 if anyone failed.
     """
@@ -80,10 +89,29 @@ def send(
             what = d.detail + (f" ({d.size / 1024:.0f} KiB)" if d.outcome == "sent" else "")
         typer.echo(f"{labels[d.outcome]:<10}  {d.brief_id}  {who}  {what}")
 
-    report = run_send(
-        briefs, to=to or (), dry_run=dry_run, resend=resend, resend_changed=resend_changed,
-        accept_lost_state=accept_lost_state, outbox=outbox, progress=show, test_to=test_to,
-    )  # fmt: skip
+    if edition is not None:
+        if briefs:
+            raise typer.BadParameter("give brief ids or --edition, not both")
+        from briefgen.builds.editions import build_edition
+        from briefgen.config import load_config
+        from briefgen.deliver.send import send_edition
+
+        config = load_config()
+        # HTML and the snapshot are enough to plan: what each recipient gets is built when sent
+        week = build_edition(edition, config, formats=["html"])
+        if week.skipped:
+            typer.echo(f"{week.id}: no events in {week.window.human()}; nothing to send (editions.empty = 'skip')")
+            return
+        report = send_edition(
+            week, config, to=to or (), dry_run=dry_run, resend=resend,
+            resend_changed=resend_changed, accept_lost_state=accept_lost_state, outbox=outbox, progress=show,
+            test_to=[test_to] if test_to else (),
+        )  # fmt: skip
+    else:
+        report = run_send(
+            briefs, to=to or (), dry_run=dry_run, resend=resend, resend_changed=resend_changed,
+            accept_lost_state=accept_lost_state, outbox=outbox, progress=show, test_to=test_to,
+        )  # fmt: skip
     wording: tuple[tuple[Outcome, str], ...] = (
         ("planned", "to send"), ("sent", "sent"), ("delivered", "already delivered"),
         ("busy", "being sent by another run"), ("failed", "failed"), ("uncertain", "uncertain"),

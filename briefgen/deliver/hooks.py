@@ -1,6 +1,6 @@
-"""Posting each brief to the configured webhooks (Teams, Slack, JSON), once per destination.
+"""Posting each brief and edition to the configured webhooks (Teams, Slack, JSON), once per destination.
 
-Shares the email ledger: the key is (brief, ``webhook:<name>``, ``webhook``), so a re-run
+Shares the email ledger: the key is (brief or edition, ``webhook:<name>``, ``webhook``), so a re-run
 posts only where the post did not go through, and a post that may have landed (a timeout
 after the request was sent) is recorded *uncertain* and not repeated without ``--resend``.
 """
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from briefgen.deliver.report import Delivery
     from briefgen.facts.schema import Brief
 
-__all__ = ["post_webhooks", "webhook_url"]
+__all__ = ["post_edition_webhooks", "post_webhooks", "webhook_url"]
 
 
 def webhook_url(hook: Webhook, config: Config, environ: Mapping[str, str] | None = None) -> str:
@@ -57,6 +57,53 @@ def post_webhooks(
 ) -> list[Delivery]:
     """Post ``brief`` (the variant each hook's audience may see) to every selected hook."""
     from briefgen.analysis.variants import release_view
+
+    options = config.release
+
+    def view_for(level: str) -> tuple[Brief | None, str, bool]:
+        view = release_view(brief, level, options.ladder, options.banners)
+        return view.brief, content_hash_of(view.brief) if view.brief is not None else "", view.marked
+
+    return _post_all(
+        brief.brief.id, view_for, recipients=recipients, config=config, environ=environ, ledger=ledger,
+        dry_run=dry_run, resend=resend, sleep=sleep,
+    )  # fmt: skip
+
+
+def post_edition_webhooks(
+    document: str,
+    view_for: Callable[[str], tuple[Brief | None, str, bool]],
+    *,
+    recipients: Sequence[Stakeholder],
+    config: Config,
+    environ: Mapping[str, str] | None,
+    ledger: Ledger | None,
+    dry_run: bool = False,
+    resend: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Delivery]:
+    """Post an edition (``document``, e.g. ``edition-2021-w49``) to every selected hook: for each,
+    ``view_for(level)`` gives the edition as its audience may see it (title, bottom line, key
+    judgments), that variant's hash, and whether the edition has variants at all. The same
+    ledger as briefs: once per (edition, hook)."""
+    return _post_all(
+        document, view_for, recipients=recipients, config=config, environ=environ, ledger=ledger,
+        dry_run=dry_run, resend=resend, sleep=sleep,
+    )  # fmt: skip
+
+
+def _post_all(
+    document_id: str,
+    view_for: Callable[[str], tuple[Brief | None, str, bool]],
+    *,
+    recipients: Sequence[Stakeholder],
+    config: Config,
+    environ: Mapping[str, str] | None,
+    ledger: Ledger | None,
+    dry_run: bool,
+    resend: bool,
+    sleep: Callable[[float], None],
+) -> list[Delivery]:
     from briefgen.deliver.report import Delivery
     from briefgen.deliver.webhook import WebhookTransport, encode, payload, summarise
 
@@ -64,16 +111,17 @@ def post_webhooks(
     options = config.release
     for hook in selected(config.webhooks, recipients):
         level = hook.release or options.ladder[0]
-        view = release_view(brief, level, options.ladder, options.banners)
+        document, digest, marked = view_for(level)
         where = f"webhook:{hook.name}"
-        delivery = Delivery(brief.brief.id, where, hook.name, hook.kind, "failed")
-        delivery.variant = level if view.marked else None
+        delivery = Delivery(document_id, where, hook.name, hook.kind, "failed")
+        delivery.variant = level if marked else None
         out.append(delivery)
-        if view.brief is None:
+        if document is None:
             delivery.outcome, delivery.detail = "withheld", f"not releasable to {level}"
             continue
-        document = view.brief
-        link = f"{config.archive.url.rstrip('/')}/{level}/{document.brief.id}.html" if config.archive.url else None
+        # where the archive site keeps it: the level's folder, or "all" for a document without markings
+        folder = level if marked else "all"
+        link = f"{config.archive.url.rstrip('/')}/{folder}/{document_id}.html" if config.archive.url else None
         data = encode(payload(hook.kind, summarise(document, link)))
         if dry_run or ledger is None:
             delivery.outcome, delivery.subject = "planned", document.brief.title
@@ -84,15 +132,7 @@ def post_webhooks(
         except DeliveryError as exc:
             delivery.detail = exc.detail
             continue
-        _post(
-            transport,
-            ledger,
-            DeliveryKey(brief.brief.id, where, "webhook"),
-            content_hash_of(document),
-            data,
-            delivery,
-            resend,
-        )
+        _post(transport, ledger, DeliveryKey(document_id, where, "webhook"), digest, data, delivery, resend)
     return out
 
 

@@ -32,6 +32,7 @@ from briefgen.state.claims import ClaimLost
 from briefgen.state.url import parse_url
 
 if TYPE_CHECKING:
+    from briefgen.builds.edition_variants import EditionVariant
     from briefgen.builds.editions import EditionResult
     from briefgen.deliver.compose import Attachment, Content
     from briefgen.facts.load import LoadedBrief
@@ -184,16 +185,146 @@ def send_edition(
     The ledger keys it as ``edition-<id>`` and records the hash of the edition's snapshot (its
     facts) as the version each recipient got: a retry after a fact changed serves only those
     not yet served (with the current edition), unless ``resend_changed``.
+
+    An edition that holds release-marked material goes to each recipient as the variant of
+    their level (:mod:`briefgen.builds.edition_variants`); the ledger's version is then the
+    variant's hash and its reply names the variant. ``test_to`` sends one message per variant
+    to each address; configured webhooks get the edition's summary (their audience's variant).
     """
-    import hashlib
-
-    from briefgen.deliver.compose import attachment_name
-
     started = time.perf_counter()
     config = config or load_config()
+    notify = progress or (lambda _d: None)
     settings = mail_settings(config, environ, outbox=outbox)
     recipients = select_recipients(load_stakeholders(config), to)
-    recipients, withheld = _cleared_for_edition(edition, recipients, config)
+    audiences = _edition_audiences(edition, recipients, config, test=bool(test_to))
+
+    if test_to:
+        # One message per address and variant, as that variant's first recipient would get it, recorded nowhere.
+        with _session(config, settings, outbox=outbox, dry_run=dry_run, test=True) as (transport, _none, report):
+            for audience in audiences:
+                if audience.withheld:
+                    continue
+                like = audience.people[:1] or [Stakeholder.ad_hoc(test_to[0])]
+                for address in test_to:
+                    policy = _Policy(resend, resend_changed, sleep, check_address(address), test_label)
+                    _send_document(
+                        audience.brief, audience.digest, audience.pdf_name, audience.outputs_for,
+                        like, config, settings, transport, None, report, notify, policy, variant=audience.level,
+                    )  # fmt: skip
+        report.seconds = time.perf_counter() - started
+        return report
+    policy = _Policy(resend, resend_changed, sleep)
+    with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
+        transport,
+        ledger,
+        report,
+    ):
+        document = f"edition-{edition.id.lower()}"
+        if not _embargoed(edition.briefs, document, recipients, report, notify):
+            for audience in audiences:
+                if audience.withheld:
+                    for person in audience.people:
+                        delivery = Delivery(document, person.email, person.name, person.format, "withheld")
+                        delivery.detail, delivery.variant = audience.withheld, audience.level
+                        report.deliveries.append(delivery)
+                        notify(delivery)
+                    continue
+                _send_document(
+                    audience.brief, audience.digest, audience.pdf_name, audience.outputs_for,
+                    audience.people, config, settings, transport, ledger, report, notify, policy,
+                    variant=audience.level,
+                )  # fmt: skip
+            if config.webhooks:
+                from briefgen.builds.edition_variants import edition_marked
+                from briefgen.deliver.hooks import post_edition_webhooks
+
+                known = {a.level: a for a in audiences}
+                marked = edition_marked(edition)
+
+                def view_for(level: str) -> tuple[Brief | None, str, bool]:
+                    audience = known.get(level if marked else None) or _edition_audience(edition, level, config)
+                    known[audience.level] = audience
+                    return (None if audience.withheld else audience.brief), audience.digest, marked
+
+                for delivery in post_edition_webhooks(
+                    f"edition-{edition.id.lower()}", view_for, recipients=recipients,
+                    config=config, environ=environ, ledger=ledger, dry_run=dry_run, resend=resend, sleep=sleep,
+                ):  # fmt: skip
+                    report.deliveries.append(delivery)
+                    notify(delivery)
+        for audience in audiences:
+            report.built += [i for i in audience.built if i not in report.built]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _Audience:
+    """One audience of an edition: who, the edition as the email templates see it, and its files."""
+
+    level: str | None  # None: the edition carries no markings, everyone gets the whole
+    people: list[Stakeholder]
+    brief: Brief
+    digest: str
+    outputs_for: Callable[[list[Format]], dict[str, Path]]
+    built: list[str]
+    withheld: str | None = None  # why this audience gets nothing (nothing in the edition is releasable to it)
+
+    @property
+    def pdf_name(self) -> str:
+        from briefgen.deliver.compose import attachment_name
+
+        return attachment_name(self.brief)
+
+
+def _edition_audiences(
+    edition: EditionResult, recipients: Sequence[Stakeholder], config: Config, *, test: bool = False
+) -> list[_Audience]:
+    """The recipients grouped by the variant of the edition they get, narrowest level last.
+    The variants are worked out together, from one load of the facts."""
+    from briefgen.builds.edition_variants import edition_marked, edition_variants
+
+    if not edition_marked(edition):
+        whole = _edition_audience(edition, None, config)
+        whole.people = list(recipients)
+        return [whole]
+    options = config.release
+    by_level: dict[str, list[Stakeholder]] = {}
+    for person in recipients:
+        by_level.setdefault(options.level_of(person.groups), []).append(person)
+    if test and not by_level:
+        by_level[options.level_of([])] = []
+    levels = sorted(by_level, key=options.ladder.index)
+    variants = edition_variants(edition, levels, config)
+    audiences = []
+    for level in levels:
+        audience = _edition_audience(edition, level, config, variants[level])
+        audience.people = by_level[level]
+        audiences.append(audience)
+    return audiences
+
+
+def _edition_audience(
+    edition: EditionResult, level: str | None, config: Config, variant: EditionVariant | None = None
+) -> _Audience:
+    """The edition for ``level`` (None: the whole edition, when nothing in it is marked)."""
+    import hashlib
+
+    from briefgen.builds.edition_variants import build_edition_variant, edition_marked, edition_variants
+
+    built: list[str] = []
+    if level is not None and edition_marked(edition):
+        chosen = variant or edition_variants(edition, [level], config)[level]
+
+        def variant_outputs(formats: list[Format]) -> dict[str, Path]:
+            return build_edition_variant(chosen, config, formats)
+
+        brief = edition_brief(edition, config, chosen)
+        audience = _Audience(level, [], brief, chosen.digest, variant_outputs, built)
+        if not chosen.briefs and not edition.actions and config.editions.empty == "skip":
+            # as a window without events is skipped, so is an edition with none this audience may see
+            audience.withheld = f"nothing in this edition is releasable to {level}"
+        return audience
     brief = edition_brief(edition, config)
     snapshot = edition.snapshot_path
     digest = hashlib.sha256(snapshot.read_bytes() if snapshot and snapshot.is_file() else brief.brief.id.encode())
@@ -205,39 +336,10 @@ def send_edition(
 
             rebuilt = build_edition(edition.window, config, formats=sorted({*outputs, *formats}))
             outputs.update({o.format: o.path for o in rebuilt.outputs})
-            report.built.append(edition.id)
+            built.append(edition.id)
         return {f: outputs[f] for f in formats}
 
-    if test_to:
-        # One message per address, as the first recipient would get it, recorded nowhere.
-        like = recipients[:1] or [Stakeholder.ad_hoc(test_to[0])]
-        with _session(config, settings, outbox=outbox, dry_run=dry_run, test=True) as (transport, _none, report):
-            for address in test_to:
-                policy = _Policy(resend, resend_changed, sleep, check_address(address), test_label)
-                _send_document(
-                    brief, digest.hexdigest(), attachment_name(brief), outputs_for,
-                    like, config, settings, transport, None, report, progress or (lambda _d: None), policy,
-                )  # fmt: skip
-        report.seconds = time.perf_counter() - started
-        return report
-    policy = _Policy(resend, resend_changed, sleep)
-    with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
-        transport,
-        ledger,
-        report,
-    ):
-        for delivery in withheld:
-            report.deliveries.append(delivery)
-            (progress or (lambda _d: None))(delivery)
-        if _embargoed(edition.briefs, brief.brief.id, recipients, report, progress or (lambda _d: None)):
-            recipients = []
-        _send_document(
-            brief, digest.hexdigest(), attachment_name(brief), outputs_for,
-            recipients, config, settings, transport, ledger, report, progress or (lambda _d: None), policy,
-            variant=_edition_level(edition, config),
-        )  # fmt: skip
-    report.seconds = time.perf_counter() - started
-    return report
+    return _Audience(None, [], brief, digest.hexdigest(), outputs_for, built)
 
 
 def _embargoed(
@@ -257,65 +359,31 @@ def _embargoed(
     return True
 
 
-def _edition_level(edition: EditionResult, config: Config) -> str | None:
-    """The narrowest marking in an edition (its audience must be cleared for it), or None if unmarked."""
-    from briefgen.analysis.variants import is_marked
-
-    ladder = config.release.ladder
-    levels: list[str] = []
-    for brief in edition.briefs:
-        if is_marked(brief):
-            marks = [brief.brief.release, *(s.release for s in brief.sources), *(i.release for _l, i in brief.cited())]
-            levels += [m for m in marks if m]
-    if not levels:
-        return None
-    top = max(levels, key=lambda m: ladder.index(m) if m in ladder else len(ladder))
-    return top if top in ladder else ladder[-1]  # a marking off the ladder counts as the narrowest
-
-
-def _cleared_for_edition(
-    edition: EditionResult, recipients: Sequence[Stakeholder], config: Config
-) -> tuple[list[Stakeholder], list[Delivery]]:
-    """Editions are built whole, not per audience yet: one that holds release-marked material
-    goes only to those cleared for all of it; the rest are told why (never sent a leak)."""
-    from briefgen.analysis.variants import is_marked, release_view
-
-    marked = [b for b in edition.briefs if is_marked(b)]
-    if not marked:
-        return list(recipients), []
-    options = config.release
-    cleared, withheld = [], []
-    for person in recipients:
-        level = options.level_of(person.groups)
-        if all(release_view(b, level, options.ladder).withheld == 0 for b in marked):
-            cleared.append(person)
-            continue
-        delivery = Delivery(f"edition-{edition.id.lower()}", person.email, person.name, person.format, "withheld")
-        delivery.detail = f"the edition holds material not releasable to {level}; send them the briefs' variants"
-        delivery.variant = level
-        withheld.append(delivery)
-    return cleared, withheld
-
-
-def edition_brief(edition: EditionResult, config: Config) -> Brief:
+def edition_brief(edition: EditionResult, config: Config, variant: EditionVariant | None = None) -> Brief:
     """The edition as the email templates see a brief: its title and window, a bottom line
     listing its events, and every event's key judgments. Built in memory, never validated as
-    input (its parts were), so judgments keep their original source ids."""
+    input (its parts were), so judgments keep their original source ids. With ``variant``:
+    that audience's edition (its briefs, its "what changed", its banner). Its words are in the
+    edition's language (that of its first brief)."""
     from briefgen import i18n
     from briefgen.facts.schema import Brief, BriefMeta
     from briefgen.render.formatting import format_window
 
     opts = config.editions
-    language = edition.briefs[0].brief.language if edition.briefs else "en"
-    markings = list(dict.fromkeys(b.brief.marking for b in edition.briefs))
-    with i18n.using(language):  # the message's words are in the edition's language
+    briefs = variant.briefs if variant is not None else edition.briefs
+    changed, previous_id = (
+        (variant.changes, variant.previous_id) if variant is not None else (edition.changes, edition.previous_id)
+    )
+    markings = [variant.marking] if variant is not None else list(dict.fromkeys(b.brief.marking for b in briefs))
+    language = briefs[0].brief.language if briefs else "en"
+    with i18n.using(language):
         _ = i18n.gettext
-        events = "; ".join(f"**{b.brief.title}**" for b in edition.briefs) or _("no new developments")
+        events = "; ".join(f"**{b.brief.title}**" for b in briefs) or _("no new developments")
         changes = ""
-        if edition.previous_id:
+        if previous_id:
             changes = " " + _("%(num)d change(s) since edition %(edition)s.") % {
-                "num": len(edition.changes),
-                "edition": edition.previous_id,
+                "num": len(changed),
+                "edition": previous_id,
             }
         meta = BriefMeta.model_construct(
             id=f"edition-{edition.id.lower()}",
@@ -325,17 +393,18 @@ def edition_brief(edition: EditionResult, config: Config) -> Brief:
             author=opts.author,
             organisation=opts.organisation,
             audience=None,
-            marking=opts.marking or " / ".join(markings) or "UNCLASSIFIED",
+            marking=(variant.marking if variant is not None else opts.marking)
+            or " / ".join(markings)
+            or "UNCLASSIFIED",
             language=language,
             keywords=[],
-            summary=_("This edition covers %(num)d event(s): %(events)s.")
-            % {"num": len(edition.briefs), "events": events}
+            summary=_("This edition covers %(num)d event(s): %(events)s.") % {"num": len(briefs), "events": events}
             + changes,
         )
     return Brief.model_construct(
         brief=meta,
         sources=[],
-        key_judgments=[kj for b in edition.briefs for kj in b.key_judgments],
+        key_judgments=[kj for b in briefs for kj in b.key_judgments],
         event=None,
         agreements=[],
         context=[],

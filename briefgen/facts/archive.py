@@ -7,16 +7,28 @@ alone is enough to build it again (``briefgen extract``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from briefgen.errors import BriefgenError
 from briefgen.facts.schema import Brief
 
-__all__ = ["FACTS_NAME", "FACTS_SCHEMA_VERSION", "ExtractError", "extract_facts", "facts_json", "facts_yaml"]
+__all__ = [
+    "EDITION_FACTS_NAME",
+    "FACTS_NAME",
+    "FACTS_SCHEMA_VERSION",
+    "ExtractError",
+    "edition_facts_json",
+    "extract_facts",
+    "facts_json",
+    "facts_yaml",
+]
 
 #: The name of the embedded file.
 FACTS_NAME = "briefgen-facts.json"
+#: The name of the file an archival edition embeds (the facts of each of its briefs).
+EDITION_FACTS_NAME = "briefgen-edition-facts.json"
 #: Raised when the input schema changes incompatibly, so a reader knows what it holds.
 FACTS_SCHEMA_VERSION = 1
 
@@ -44,6 +56,13 @@ def facts_json(brief: Brief) -> bytes:
     """The envelope embedded in the PDF: schema version and the brief's facts, self-contained."""
     facts = brief.model_dump(mode="json", by_alias=True, exclude_unset=True)
     envelope = {"briefgen_facts": FACTS_SCHEMA_VERSION, "brief": _without_references(facts)}
+    return (json.dumps(envelope, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+
+
+def edition_facts_json(edition_id: str, briefs: Sequence[Brief]) -> bytes:
+    """The envelope an archival edition embeds: its id and the facts of every brief it shows."""
+    facts = [_without_references(b.model_dump(mode="json", by_alias=True, exclude_unset=True)) for b in briefs]
+    envelope = {"briefgen_facts": FACTS_SCHEMA_VERSION, "edition": edition_id, "briefs": facts}
     return (json.dumps(envelope, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
 

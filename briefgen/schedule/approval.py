@@ -16,9 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["await_approval", "edition_digest"]
 
 
-def edition_digest(edition: EditionResult) -> str:
+def edition_digest(edition: EditionResult, config: Config | None = None) -> str:
     """The hash an approval is of: every fact of every brief in the edition (a change to any
-    word voids an approval), and the edition's id."""
+    word voids an approval), and the edition's id; with ``config``, every audience's variant
+    too (one approval covers them all, see :func:`briefgen.builds.edition_variants.approval_digest`)."""
+    if config is not None:
+        from briefgen.builds.edition_variants import approval_digest
+
+        return approval_digest(edition, config)
     digest = hashlib.sha256(edition.id.encode())
     for brief in edition.briefs:
         digest.update(b"\0" + brief.model_dump_json().encode())
@@ -41,7 +46,7 @@ def await_approval(config: Config, spec: ScheduleSpec, edition: EditionResult) -
     from briefgen.schedule.runs import state_url
 
     document = f"edition-{edition.id.lower()}"
-    digest = edition_digest(edition)
+    digest = edition_digest(edition, config)
     approvers = select_recipients(load_stakeholders(config), spec.approvers)
     names = ", ".join(p.email for p in approvers)
     where = state_url(config)

@@ -130,9 +130,13 @@ def build_site(config: Config, out: Path | None = None, levels: Sequence[str] = 
             folder.mkdir()
             index = []
             rows = []
+            latest: set[str] = set()
             for item in mine:
                 page = archive.get(item.html)
                 (folder / f"{item.stem}.html").write_bytes(page)
+                if item.document not in latest:  # the newest version also under a stable name: webhook posts link it
+                    latest.add(item.document)
+                    (folder / f"{item.document}.html").write_bytes(page)
                 pdf = ""
                 if item.pdf:
                     (folder / f"{item.stem}.pdf").write_bytes(archive.get(item.pdf))
