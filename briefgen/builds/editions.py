@@ -167,7 +167,7 @@ def build_editions(
     force: bool = False,
     progress: Progress | None = None,
 ) -> list[EditionResult]:
-    """Build several editions (default: every window that has an event), oldest first.
+    """Build several editions (default: every window with a brief's event or a library action), oldest first.
 
     Snapshots and "what changed" are worked out in order first (each edition compares with
     the one before it, built now or earlier); then the editions that are not up to date are
@@ -189,11 +189,11 @@ def build_editions(
     if windows is None:
         from briefgen.analysis.editions import brief_day
 
+        # A window with a brief, or with only a library action (a designation nobody wrote up yet).
+        days = [brief_day(b.brief) for b in every]
+        days += [a.date.first_day() for a in library.actions.values() if a.date is not None]
         found = {
-            w.id: w
-            for w in (
-                window_for(brief_day(b.brief), week_start=opts.week_start, length_days=opts.length_days) for b in every
-            )
+            w.id: w for w in (window_for(d, week_start=opts.week_start, length_days=opts.length_days) for d in days)
         }
         windows = list(found.values())
     folder = editions_dir(config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,6 +61,13 @@ def library_show(ident: Annotated[str, typer.Argument(help="Id of the entry.", s
     kind, entry = found
     typer.echo(f"# {kind[:-1] if kind != 'authorities' else 'authority'} {ident}, defined at {library.where[ident]}")
     data = entry.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    # The entry as one would write it: its id, name or title and kind first, its sources last.
+    head: dict[str, Any] = {k: data.pop(k) for k in ("id", "name", "title", "kind") if k in data}
+    data = {
+        **head,
+        **{k: v for k, v in data.items() if k != "sources"},
+        **({"sources": data["sources"]} if "sources" in data else {}),
+    }
     typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip())
     briefs = validate(None, config) if find_inputs([config.inputs_dir]) else []
     users = [b.brief.brief.id for b in briefs if ident in b.used]

@@ -14,12 +14,26 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from briefgen.errors import InputError, Problem, dotted_path
 from briefgen.facts.messages import pydantic_message  # one wording for every file
-from briefgen.facts.schema import Cited, Markdown, Model, PartialDate, Slug, Source, SourceId, Text
+from briefgen.facts.schema import (
+    KIND_FIELDS,
+    Cited,
+    KindedFacts,
+    Markdown,
+    Model,
+    PartialDate,
+    Slug,
+    Source,
+    SourceId,
+    Text,
+    canonical_kind,
+    check_field_of_kind,
+    union_by_kind,
+)
 from briefgen.facts.yamldoc import YamlDocument, find_inputs, load_yaml
 
 __all__ = [
@@ -92,16 +106,25 @@ class ActionTarget(Model):
         return self
 
 
-ActionKind = Literal["designation", "listing", "delisting", "waiver", "delivery", "signing", "statement"]
+ActionKind = Literal[
+    "designation", "listing", "delisting", "waiver", "delivery", "signing", "statement", "call", "exercise", "election"
+]
+
+#: What an action's ``by`` (who acted) is, in the event a brief makes of it.
+_BY_AS = {"sanctions designation": "imposed_by", "delivery": "supplier", "call": "initiated_by"}
+
+#: Action kinds a brief's event can be; waivers and delistings are facts of a brief, not its event.
+EVENT_ACTION_KINDS = ("designation", "listing", "delivery", "signing", "statement", "call", "exercise", "election")
 
 
-class Action(Cited):
-    """Something an authority or government did on a day: a designation, a listing, a waiver…"""
+class Action(KindedFacts):
+    """Something an authority or government did on a day: a designation, a listing, a waiver, a
+    delivery, a signing, a statement… with the fields of its kind, as a brief's event has them."""
 
     model_config = ConfigDict(title="action")
 
-    id: Slug
     kind: ActionKind
+    id: Slug
     title: Text
     date: PartialDate | None = Field(None, description="When it took effect; undated actions stay off timelines.")
     by: Text = Field(description="Who acted: a library actor id or a name.")
@@ -115,6 +138,11 @@ class Action(Cited):
         None, description="How it came about: the executive's own choice, or required (or forced) by a law."
     )
     origin_note: Markdown | None = Field(None, description="Why: e.g. the law that required it.")
+
+    @field_validator("law", "targets", "measures")
+    @classmethod
+    def _designation_fields(cls, value: object, info: ValidationInfo) -> object:
+        return check_field_of_kind(info.data.get("kind"), str(info.field_name), value)
 
 
 class LibraryFile(Model):
@@ -157,12 +185,18 @@ class Library:
         return None
 
     def named(self, action: Action) -> Action:
-        """``action`` with each target's name filled in from its actor."""
+        """``action`` with each target's name filled in from its actor, and actor ids where a
+        name goes (who acted, a supplier, a recipient) read as names: for showing it."""
         targets = [
             t.model_copy(update={"name": self.actors[t.actor].name}) if t.name is None and t.actor in self.actors else t
             for t in action.targets
         ]
-        return action.model_copy(update={"targets": targets})
+        update: dict[str, Any] = {"targets": targets}
+        for name in ("by", "supplier", "recipient", "initiated_by"):
+            value = getattr(action, name)
+            if isinstance(value, str) and value in self.actors:
+                update[name] = self.actors[value].name
+        return action.model_copy(update=update)
 
     def nearest(self, ident: str, kind: str | None = None) -> list[str]:
         pool = list(getattr(self, kind)) if kind else [i for _, i, _ in self.entries()]
@@ -172,6 +206,7 @@ class Library:
 def library_schema() -> dict[str, Any]:
     """The JSON Schema of a library file, for editors."""
     schema = LibraryFile.model_json_schema()
+    union_by_kind(schema, "Action", {k: canonical_kind(k) for k in ActionKind.__args__})  # type: ignore[attr-defined]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
 
@@ -213,17 +248,19 @@ def _load(stamp: tuple[tuple[str, int, int], ...]) -> Library:
     library = Library()
     problems: list[Problem] = []
     docs: list[tuple[YamlDocument, LibraryFile]] = []
+    loaded: list[YamlDocument] = []
     for name, _, _ in stamp:
         path = Path(name)
         library.files.append(path)
         try:
-            doc = load_yaml(path)
+            loaded.append(load_yaml(path))
         except InputError as exc:
             problems.extend(exc.problems)
-            continue
-        shown = _display(path)
+    names = _actor_names(loaded)
+    for doc in loaded:
+        shown = _display(doc.path)
         try:
-            parsed = LibraryFile.model_validate(doc.data)
+            parsed = LibraryFile.model_validate(_named_people(doc.data, names))
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 loc = tuple(error["loc"])
@@ -247,6 +284,40 @@ def _load(stamp: tuple[tuple[str, int, int], ...]) -> Library:
     return library
 
 
+def _actor_names(docs: list[YamlDocument]) -> dict[str, str]:
+    """Every actor's name by id, from the raw files (before validation)."""
+    names: dict[str, str] = {}
+    for doc in docs:
+        actors = doc.data.get("actors") if isinstance(doc.data, dict) else None
+        for actor in actors if isinstance(actors, list) else []:
+            if isinstance(actor, dict) and isinstance(actor.get("id"), str) and isinstance(actor.get("name"), str):
+                names.setdefault(actor["id"], actor["name"])
+    return names
+
+
+#: The people of an action that may be given as ``{actor: ID, …}`` alone.
+_PEOPLE = ("participants", "signatories", "witnesses", "candidates")
+
+
+def _named_people(data: Any, names: dict[str, str]) -> Any:
+    """``data`` with a name for each person of an action given by actor id (as a brief gets one)."""
+    actions = data.get("actions") if isinstance(data, dict) else None
+    if not isinstance(actions, list):
+        return data
+    import copy
+
+    data = copy.deepcopy(data)
+    for action in data["actions"]:
+        if not isinstance(action, dict):
+            continue
+        people = [p for key in _PEOPLE if isinstance(action.get(key), list) for p in action[key]]
+        people += [action["speaker"]] if isinstance(action.get("speaker"), dict) else []
+        for person in people:
+            if isinstance(person, dict) and isinstance(person.get("actor"), str) and "name" not in person:
+                person["name"] = names.get(person["actor"], person["actor"])
+    return data
+
+
 def _dangling(library: Library, doc: YamlDocument, parsed: LibraryFile) -> Iterator[Problem]:
     """References between library entries that name no entry."""
     resolver = Resolver(library, doc, _display(doc.path))
@@ -261,6 +332,16 @@ def _dangling(library: Library, doc: YamlDocument, parsed: LibraryFile) -> Itera
                 for i, target in enumerate(entry.targets):
                     if target.actor:
                         resolver.entry("actors", target.actor, (*here, "targets", i, "actor"))
+                people: list[tuple[tuple[str | int, ...], str | None]] = [
+                    (("participants", i), p.actor) for i, p in enumerate(entry.participants)
+                ]
+                people += [(("signatories", i), p.actor) for i, p in enumerate(entry.signatories)]
+                people += [(("witnesses", i), p.actor) for i, p in enumerate(entry.witnesses)]
+                people += [(("candidates", i), p.actor) for i, p in enumerate(entry.candidates)]
+                people += [(("speaker",), entry.speaker.actor)] if entry.speaker else []
+                for where, actor in people:
+                    if actor:
+                        resolver.entry("actors", actor, (*here, *where, "actor"))
     yield from resolver.problems
 
 
@@ -327,6 +408,43 @@ class Resolver:
                 if actor.country:
                     item.setdefault("country", actor.country)
 
+    def kind_fields(self, event: dict[str, Any], loc: tuple[str | int, ...], agreements: object) -> None:
+        """Actor ids in the fields of the event's kind, and the agreements a signing or delivery names."""
+        for key in ("signatories", "witnesses"):
+            for i, item in enumerate(event.get(key) or []):
+                if isinstance(item, dict):
+                    self.participant(item, (*loc, key, i))
+        if isinstance(event.get("speaker"), dict):
+            self.participant(event["speaker"], (*loc, "speaker"))
+        for i, item in enumerate(event.get("candidates") or []):
+            if isinstance(item, dict) and "actor" in item:
+                actor = self.entry("actors", item["actor"], (*loc, "candidates", i, "actor"))
+                item.setdefault("name", actor.name if actor is not None else str(item["actor"]))
+        for key in ("supplier", "recipient", "initiated_by"):
+            if isinstance(event.get(key), str):
+                event[key] = self.actor_name(event[key])
+        for item in event.get("readouts") or []:
+            if isinstance(item, dict) and isinstance(item.get("by"), str):
+                item["by"] = self.actor_name(item["by"])
+        ids = [a.get("id") for a in agreements if isinstance(a, dict)] if isinstance(agreements, list) else []
+        known = sorted(i for i in ids if isinstance(i, str))
+        refs: list[tuple[tuple[str | int, ...], object]] = [
+            ((*loc, "agreements", i), ident) for i, ident in enumerate(event.get("agreements") or [])
+        ]
+        if "contract" in event:
+            refs.append(((*loc, "contract"), event["contract"]))
+        for where, ident in refs:
+            if isinstance(ident, str) and ident not in known:
+                line, col = self.doc.locate(where)
+                near = difflib.get_close_matches(ident, known, n=3, cutoff=0.4)
+                hint = (
+                    f"; nearest: {', '.join(near)}"
+                    if near
+                    else (f"; the brief's agreement ids: {', '.join(known)}" if known else "; give the agreement an id")
+                )
+                message = f"no agreement of this brief has the id {ident!r}{hint}"
+                self.problems.append(Problem(self.name, line, col, dotted_path(where), message))
+
     def authority_into(self, data: dict[str, Any], loc: tuple[str | int, ...], fields: dict[str, str]) -> None:
         if "law" not in data:
             return
@@ -346,19 +464,37 @@ class Resolver:
         action = self.entry("actions", event["action"], (*loc, "action"))
         if action is None:
             return
-        kind = "sanctions designation" if action.kind == "designation" else action.kind
+        if action.kind not in EVENT_ACTION_KINDS:
+            line, col = self.doc.locate((*loc, "action"))
+            message = (
+                f"action {action.id!r} is a {action.kind}, which is not an event; "
+                f"an event can be a library action of kind {', '.join(EVENT_ACTION_KINDS)}"
+            )
+            self.problems.append(Problem(self.name, line, col, dotted_path((*loc, "action")), message))
+            return
+        kind = canonical_kind(action.kind) or action.kind
         event.setdefault("kind", kind)
         event.setdefault("title", action.title)
         if action.date is not None:
             event.setdefault("date", str(action.date))
-        event.setdefault("imposed_by", self.actor_name(action.by))
-        if action.law:
-            event.setdefault("law", action.law)
-        if action.measures:
-            event.setdefault("measures", list(action.measures))
+        if kind in _BY_AS:
+            event.setdefault(_BY_AS[kind], self.actor_name(action.by))
+        elif kind == "statement":
+            event.setdefault(
+                "speaker", {"actor": action.by} if action.by in self.library.actors else {"name": action.by}
+            )
+        # The fields of its kind, as the library records them; the brief's own win.
+        given = action.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        for name in sorted(KIND_FIELDS.get(kind, frozenset()) & set(KindedFacts.model_fields) & set(given)):
+            event.setdefault(name, given[name])
+        if kind == "sanctions designation":
+            if action.law:
+                event.setdefault("law", action.law)
+            if action.measures:
+                event.setdefault("measures", list(action.measures))
+            event.setdefault("targets", [self._target(t) for t in action.targets])
         if action.summary:
             event.setdefault("summary", action.summary)
-        event.setdefault("targets", [self._target(t) for t in action.targets])
         event.setdefault("sources", self.cite(list(action.sources)))
 
     def _target(self, t: ActionTarget) -> dict[str, Any]:
@@ -485,6 +621,7 @@ def resolve(data: Any, library: Library, doc: YamlDocument, name: str) -> tuple[
         for i, item in enumerate(event.get("targets") or []):
             if isinstance(item, dict):
                 r.target(item, ("event", "targets", i))
+        r.kind_fields(event, ("event",), data.get("agreements"))
     risk = data.get("sanction_risk")
     if isinstance(risk, dict):
         r.authority_into(

@@ -18,6 +18,8 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -381,12 +383,128 @@ class Format(Cited):
     participants: list[Participant] = Field(default_factory=list)
 
 
-#: Event kinds whose facts are a designation: targets and measures, never participants.
-DESIGNATION_KINDS = frozenset({"sanctions designation", "designation", "listing"})
+#: The kinds of event, each with fields of its own (see ``KIND_FIELDS``).
+EventKind = Literal[
+    "summit", "meeting", "call", "sanctions designation", "signing", "delivery", "statement", "exercise", "election"
+]
+EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
+
+#: Other words analysts (and earlier inputs) use for a kind; read as that kind.
+KIND_ALIASES: dict[str, str] = {
+    "bilateral summit": "summit",
+    "trilateral summit": "summit",
+    "leaders' summit": "summit",
+    "summit meeting": "summit",
+    "ministerial meeting": "meeting",
+    "bilateral meeting": "meeting",
+    "conference": "meeting",
+    "talks": "meeting",
+    "negotiations": "meeting",
+    "dialogue": "meeting",
+    "visit": "meeting",
+    "state visit": "meeting",
+    "video call": "call",
+    "phone call": "call",
+    "telephone call": "call",
+    "video conference": "call",
+    "videoconference": "call",
+    "designation": "sanctions designation",
+    "sanctions-designation": "sanctions designation",
+    "listing": "sanctions designation",
+    "sanctions": "sanctions designation",
+    "agreement signing": "signing",
+    "signing ceremony": "signing",
+    "arms delivery": "delivery",
+    "transfer": "delivery",
+    "press release": "statement",
+    "speech": "statement",
+    "interview": "statement",
+    "communique": "statement",
+    "communiqué": "statement",
+    "joint statement": "statement",
+    "declaration": "statement",
+    "announcement": "statement",
+    "military exercise": "exercise",
+    "exercises": "exercise",
+    "drill": "exercise",
+    "war games": "exercise",
+    "vote": "election",
+    "referendum": "election",
+    "presidential election": "election",
+    "parliamentary election": "election",
+    "runoff": "election",
+}
+
+#: Aliases that say a little more than their kind: what they imply for another field.
+_ALIAS_IMPLIES: dict[str, tuple[str, str]] = {
+    "video call": ("medium", "video"),
+    "video conference": ("medium", "video"),
+    "videoconference": ("medium", "video"),
+    "phone call": ("medium", "phone"),
+    "telephone call": ("medium", "phone"),
+    "press release": ("statement_type", "press release"),
+    "speech": ("statement_type", "speech"),
+    "interview": ("statement_type", "interview"),
+    "communique": ("statement_type", "communique"),
+    "communiqué": ("statement_type", "communique"),
+    "joint statement": ("statement_type", "joint statement"),
+}
+
+_COMMON = frozenset({"participants", "summary"})
+#: The fields each kind has beyond title, date, end_date, place, action, summary and sources.
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "summit": _COMMON | {"formats"},
+    "meeting": _COMMON | {"formats"},
+    "call": _COMMON | {"medium", "initiated_by", "duration", "readouts"},
+    "sanctions designation": frozenset({"summary", "imposed_by", "law", "legal_basis", "targets", "measures"}),
+    "signing": _COMMON | {"agreements", "signatories", "witnesses"},
+    "delivery": _COMMON | {"supplier", "recipient", "item", "quantity", "contract", "stage"},
+    "statement": _COMMON | {"speaker", "statement_type", "audience", "key_phrase"},
+    "exercise": _COMMON | {"domain", "scale", "area"},
+    "election": _COMMON | {"office", "jurisdiction", "candidates", "turnout", "outcome"},
+}
+#: Kind fields a brief's event has and a library action does not (its designation fields differ).
+_EVENT_ONLY = frozenset({"formats", "targets", "measures", "imposed_by", "law", "legal_basis"})
+#: Every field that belongs to some kinds and not others.
+KIND_SPECIFIC: tuple[str, ...] = tuple(sorted(set().union(*KIND_FIELDS.values()) - {"summary"}))
+
+
+def canonical_kind(value: object) -> str | None:
+    """The kind ``value`` names (a kind or an alias, any case), or None."""
+    if not isinstance(value, str):
+        return None
+    key = " ".join(value.strip().lower().split())
+    if key in EVENT_KINDS:
+        return key
+    return KIND_ALIASES.get(key) or KIND_ALIASES.get(key.replace("-", " "))
+
+
+def _event_kind(value: object) -> object:
+    kind = canonical_kind(value)
+    if kind is not None:
+        return kind
+    if not isinstance(value, str):
+        return value  # the Literal reports the wrong type
+    import difflib
+
+    words = [*EVENT_KINDS, *KIND_ALIASES]
+    near = difflib.get_close_matches(" ".join(value.lower().split()), words, n=1, cutoff=0.5)
+    hint = (
+        f"; nearest: {near[0]}" + (f" (a {KIND_ALIASES[near[0]]})" if near[0] in KIND_ALIASES else "") if near else ""
+    )
+    raise PydanticCustomError(
+        "event_kind",
+        "expected one of {kinds}, got {value}{hint}",
+        {"kinds": ", ".join(EVENT_KINDS), "value": repr(value), "hint": hint},
+    )
 
 
 def is_designation(kind: str) -> bool:
-    return kind.strip().lower() in DESIGNATION_KINDS
+    return canonical_kind(kind) == "sanctions designation"
+
+
+def kinds_with(field: str) -> list[str]:
+    return [k for k, names in KIND_FIELDS.items() if field in names]
 
 
 class Target(Model):
@@ -399,17 +517,128 @@ class Target(Model):
     measures: list[Text] = Field(default_factory=list, description="Measures on this target alone.")
 
 
-class Event(Cited):
-    kind: Text = Field(
-        description="summit, meeting, call, sanctions designation, signing, delivery, statement, exercise, election."
+class Party(Model):
+    """Someone on one side of an event: a library actor, or a name."""
+
+    model_config = ConfigDict(json_schema_extra=_name_or_actor)
+
+    actor: Slug | None = Field(None, description="Id of a library actor; fills name and affiliation.")
+    name: Text
+    role: Text | None = Field(None, description="Their office or role, if it matters here.")
+    affiliation: Text | None = Field(None, description="Country or organisation represented.")
+
+
+class Readout(Cited):
+    """What one side of a call published about it."""
+
+    by: Text = Field(description="Who published it: a government, an office (or a library actor id).")
+    text: Markdown | None = Field(None, description="What the readout said, in your words.")
+
+
+class Contestant(Model):
+    """A candidate or party in an election, and the result."""
+
+    model_config = ConfigDict(json_schema_extra=_name_or_actor)
+
+    actor: Slug | None = Field(None, description="Id of a library actor; fills the name.")
+    name: Text
+    party: Text | None = None
+    vote_share: float | None = Field(None, ge=0, le=100, description="Share of the valid vote, in per cent.")
+    votes: int | None = Field(None, ge=0)
+    seats: int | None = Field(None, ge=0)
+    elected: bool = False
+
+
+class KindedFacts(Cited):
+    """The fields of every kind of event but the designation's (a library action shares them)."""
+
+    kind: str  # narrowed by each subclass; declared first so the fields below can check it
+    participants: list[Participant] = Field(
+        default_factory=list, description="Who took part, with the role at this event (not a designation)."
+    )
+    # a call
+    medium: Literal["phone", "video", "in person"] | None = Field(None, description="A call: phone or video.")
+    initiated_by: Text | None = Field(None, description="A call: which side asked for it (actor id or name).")
+    duration: Text | None = Field(None, description="A call: how long it lasted, e.g. 'about two hours'.")
+    readouts: list[Readout] = Field(default_factory=list, description="A call: what each side published.")
+    # a signing
+    agreements: list[Slug] = Field(
+        default_factory=list, description="A signing: ids of the brief's agreements that were signed."
+    )
+    signatories: list[Party] = Field(default_factory=list, description="A signing: who signed, for whom.")
+    witnesses: list[Party] = Field(default_factory=list, description="A signing: who witnessed it.")
+    # a delivery
+    supplier: Text | None = Field(None, description="A delivery: who delivered (actor id or name).")
+    recipient: Text | None = Field(None, description="A delivery: who received it (actor id or name).")
+    item: Text | None = Field(None, description="A delivery: the item or system delivered.")
+    quantity: Text | None = Field(None, description="A delivery: how many, e.g. '2 regiment sets'.")
+    contract: Slug | None = Field(None, description="A delivery: id of the brief's agreement it is made under.")
+    stage: Literal["first", "partial", "complete"] | None = Field(
+        None, description="A delivery: the first, a further (partial) or the last (complete) delivery."
+    )
+    # a statement
+    speaker: Party | None = Field(None, description="A statement: who made it.")
+    statement_type: (
+        Literal["press release", "interview", "speech", "communique", "joint statement", "post", "briefing", "other"]
+        | None
+    ) = Field(None, description="A statement: what form it took.")
+    audience: Text | None = Field(None, description="A statement: to whom, or where (a parliament, a forum).")
+    key_phrase: Annotated[Text, AfterValidator(_short_quote)] | None = Field(
+        None, description="A statement: its key words, quoted exactly (a short phrase; the sources say who said it)."
+    )
+    # an exercise
+    domain: Literal["land", "sea", "air", "joint", "cyber", "space"] | None = Field(
+        None, description="An exercise: land, sea, air, joint, cyber or space."
+    )
+    scale: Text | None = Field(None, description="An exercise: how big, e.g. 'about 5,000 troops, 40 ships'.")
+    area: Text | None = Field(None, description="An exercise: the area it covers, e.g. 'the western Black Sea'.")
+    # an election
+    office: Text | None = Field(None, description="An election: the office or body elected.")
+    jurisdiction: Text | None = Field(None, description="An election: the country or region voting.")
+    candidates: list[Contestant] = Field(default_factory=list, description="An election: candidates and results.")
+    turnout: float | None = Field(None, ge=0, le=100, description="An election: turnout, in per cent.")
+    outcome: Markdown | None = Field(None, description="An election: who won, what it means.")
+
+    @field_validator(*(f for f in KIND_SPECIFIC if f not in _EVENT_ONLY))
+    @classmethod
+    def _belongs_to_kind(cls, value: object, info: ValidationInfo) -> object:
+        return check_field_of_kind(info.data.get("kind"), str(info.field_name), value)
+
+
+def a(kind: str) -> str:
+    """``a call``, ``an election``."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+
+
+def check_field_of_kind(kind: object, field: str, value: object) -> object:
+    """``value`` if ``field`` is one a ``kind`` has (or is empty); else an error naming the kind."""
+    canonical = canonical_kind(kind) if isinstance(kind, str) else None
+    if canonical is None or field in KIND_FIELDS[canonical] or value in (None, [], ""):
+        return value
+    owners = kinds_with(field)
+    if canonical == "sanctions designation" and field == "participants":
+        hint = "list who was designated under 'targets'"
+    else:
+        hint = f"it is a field of {' or '.join(a(k) for k in owners)}" if owners else "see `briefgen schema`"
+    has = ", ".join(sorted(KIND_FIELDS[canonical] - {"summary"}))
+    raise PydanticCustomError(
+        "field_of_kind",
+        "{a_kind} has no '{field}' ({hint}); {a_kind} has {has}",
+        {"a_kind": a(canonical), "field": field, "hint": hint, "has": has},
+    )
+
+
+class Event(KindedFacts):
+    kind: Annotated[EventKind, BeforeValidator(_event_kind)] = Field(
+        description="summit, meeting, call, sanctions designation, signing, delivery, statement, exercise or "
+        "election; each has fields of its own (older words such as 'video call' are read as their kind)."
     )
     title: Text
     date: PartialDate
     end_date: PartialDate | None = None
     place: Place
-    action: Slug | None = Field(None, description="Id of the library action this event is; fills the fields below.")
-    participants: list[Participant] = Field(default_factory=list)
-    formats: list[Format] = Field(default_factory=list)
+    action: Slug | None = Field(None, description="Id of the library action this event is; fills its fields.")
+    formats: list[Format] = Field(default_factory=list, description="A meeting or summit: the formats held.")
     imposed_by: Text | None = Field(None, description="A designation: who imposed it.")
     law: Slug | None = Field(None, description="A designation: id of the library authority it rests on.")
     legal_basis: Text | None = Field(None, description="A designation: the legal instrument and section.")
@@ -417,23 +646,25 @@ class Event(Cited):
     measures: list[Text] = Field(default_factory=list, description="A designation: measures on every target.")
     summary: Markdown | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _implied_by_alias(cls, data: Any) -> Any:
+        """``kind: video call`` is a call whose medium is video."""
+        if isinstance(data, dict) and isinstance(data.get("kind"), str):
+            implied = _ALIAS_IMPLIES.get(" ".join(data["kind"].strip().lower().split()))
+            if implied and implied[0] not in data:
+                data = {**data, implied[0]: implied[1]}
+        return data
+
+    @field_validator("formats", "imposed_by", "law", "legal_basis", "targets", "measures")
+    @classmethod
+    def _belongs(cls, value: object, info: ValidationInfo) -> object:
+        return check_field_of_kind(info.data.get("kind"), str(info.field_name), value)
+
     @model_validator(mode="after")
-    def _fields_of_kind(self) -> Event:
-        if is_designation(self.kind):
-            if self.participants or self.formats:
-                raise PydanticCustomError(
-                    "designation_participants",
-                    "a {kind} has targets, not participants or formats: list who was designated under 'targets'",
-                    {"kind": self.kind},
-                )
-            if not self.targets:
-                raise PydanticCustomError("designation_targets", "a {kind} needs 'targets'", {"kind": self.kind})
-        elif self.targets or self.measures or self.imposed_by:
-            raise PydanticCustomError(
-                "not_designation",
-                "targets, measures and imposed_by belong to a sanctions designation, not a {kind}",
-                {"kind": self.kind},
-            )
+    def _required_of_kind(self) -> Event:
+        if self.kind == "sanctions designation" and not self.targets:
+            raise PydanticCustomError("designation_targets", "a {kind} needs 'targets'", {"kind": self.kind})
         return self
 
 
@@ -450,6 +681,7 @@ class Term(Model):
 
 
 class Agreement(Cited):
+    id: Slug | None = Field(None, description="Id by which a signing or a delivery names this agreement.")
     title: Text
     kind: Text = Field(description="e.g. cooperation programme, contract, trade target.")
     parties: list[Text] = Field(min_length=1)
@@ -727,12 +959,66 @@ def _or_library_id(schema: dict[str, Any], model: str, name: str) -> None:
     prop["items"] = {"anyOf": [prop["items"], _LIBRARY_ID]}
 
 
+def union_by_kind(schema: dict[str, Any], name: str, kinds: dict[str, str | None]) -> None:
+    """Make ``$defs[name]`` a union discriminated by ``kind``: editors then offer each kind's
+    own fields, and flag a field the kind does not have. ``kinds`` maps each value of ``kind``
+    to the event kind whose fields it has (None: the designation's, e.g. a waiver)."""
+    model = schema["$defs"][name]
+    props: dict[str, Any] = model["properties"]
+    common = {k: v for k, v in props.items() if k not in KIND_SPECIFIC and k != "kind"}
+    variants: list[dict[str, Any]] = []
+    for value, kind in kinds.items():
+        fields = KIND_FIELDS[kind or "sanctions designation"]
+        aliases = [a for a, k in KIND_ALIASES.items() if k == kind and kind == value]
+        kind_prop = {k: v for k, v in props["kind"].items() if k not in {"type", "enum", "const"}}
+        variants.append(
+            {
+                "title": f"{value} ({name.lower()})",
+                "type": "object",
+                "properties": {
+                    "kind": {**kind_prop, "enum": [value, *aliases]},
+                    **common,
+                    **{k: v for k, v in props.items() if k in fields},
+                },
+                "required": model.get("required", []),
+                "additionalProperties": False,
+            }
+        )
+    if name == "Event":  # an event that is a library action takes its kind and fields from it
+        variants.append(
+            {
+                "title": "a library action",
+                "type": "object",
+                "properties": {"kind": {"enum": list(kinds)}, **common},
+                "required": ["action"],
+                "additionalProperties": True,
+            }
+        )
+    schema["$defs"][name] = {
+        "title": model.get("title", name),
+        "description": model.get("description", ""),
+        "anyOf": variants,
+    }
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of an input file, for editors and other tools."""
     schema = Brief.model_json_schema()
+    union_by_kind(schema, "Event", {k: k for k in EVENT_KINDS})
     # Library references are resolved before validation; editors must accept them too.
     schema["properties"]["sources"]["items"] = {"anyOf": [schema["properties"]["sources"]["items"], _LIBRARY_ID]}
     _or_library_id(schema, "SanctionRisk", "precedents")
     _or_library_id(schema, "SanctionRisk", "listings")
+    # `law: ID` fills the regime, who imposes it and the legal basis; library sources cited
+    # anywhere join the sources list, so a brief may have none of its own.
+    risk = schema["$defs"]["SanctionRisk"]
+    filled = {"regime", "authority", "legal_basis"}
+    risk["required"] = [r for r in risk.get("required", []) if r not in filled]
+    risk["anyOf"] = [{"required": ["law"]}, {"required": sorted(filled)}]
+    schema["required"] = [r for r in schema.get("required", []) if r != "sources"]
+    # `{action: ID, …}` takes the rest of a precedent from the library action.
+    precedent = schema["$defs"]["Precedent"]
+    precedent["anyOf"] = [{"required": ["action"]}, {"required": precedent.get("required", [])}]
+    precedent["required"] = []
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

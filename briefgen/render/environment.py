@@ -22,6 +22,7 @@ from briefgen.render.formatting import (
     format_percent,
     format_signed,
     format_window,
+    gist,
     iso_date,
 )
 from briefgen.render.markdown import markdown_inline, markdown_to_html, with_inline
@@ -71,6 +72,7 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         percent=format_percent,
         window=format_window,
         isodate=iso_date,
+        gist=gist,
     )
     return env
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from briefgen import i18n
 from briefgen.facts.schema import Money, PartialDate
@@ -131,3 +131,52 @@ def iso_date(value: PartialDate | dt.date | None) -> str:
     if value is None:
         return ""
     return value.iso() if isinstance(value, PartialDate) else value.isoformat()
+
+
+def _names(people: object) -> str:
+    items: list[Any] = list(people) if isinstance(people, list | tuple) else []
+    return ", ".join(str(getattr(p, "name", None) or getattr(p, "actor", None) or "") for p in items)
+
+
+def gist(facts: object) -> str:
+    """One line of what an event or library action of a kind records beyond its title:
+    a delivery's item and parties, a call's length, an election's winner, a designation's targets."""
+
+    def get(name: str) -> Any:  # events and library actions share these field names
+        return getattr(facts, name, None)
+
+    _ = i18n.gettext
+    kind = str(get("kind") or "")
+    parts: list[str] = []
+    if kind == "delivery":
+        what = ", ".join(str(v) for v in (get("item"), get("quantity")) if v)
+        route = " → ".join(str(v) for v in (get("supplier") or get("by"), get("recipient")) if v)
+        stage = _("%(stage)s delivery") % {"stage": _(get("stage"))} if get("stage") else ""
+        parts = [what, route, stage]
+    elif kind == "call":
+        parts = [
+            _("%(medium)s call") % {"medium": _(get("medium"))} if get("medium") else "",
+            _("requested by %(who)s") % {"who": get("initiated_by")} if get("initiated_by") else "",
+            get("duration") or "",
+        ]
+    elif kind == "statement":
+        speaker = get("speaker")
+        parts = [
+            _(str(get("statement_type") or "")).capitalize(),
+            _("by %(who)s") % {"who": speaker.name} if speaker else "",
+        ]
+    elif kind == "signing":
+        parts = [_("signed by %(who)s") % {"who": _names(get("signatories"))} if get("signatories") else ""]
+    elif kind == "exercise":
+        exercise = _("%(domain)s exercise") % {"domain": _(get("domain"))} if get("domain") else ""
+        parts = [exercise, get("scale") or "", get("area") or ""]
+    elif kind == "election":
+        winners = [c for c in get("candidates") or [] if c.elected]
+        parts = [
+            ", ".join(str(v) for v in (get("office"), get("jurisdiction")) if v),
+            _("elected: %(who)s") % {"who": _names(winners)} if winners else "",
+            _("turnout %(number)s%%") % {"number": f"{get('turnout'):.1f}"} if get("turnout") is not None else "",
+        ]
+    elif get("targets"):
+        parts = [_names(get("targets"))]
+    return "; ".join(str(p) for p in parts if p)

@@ -14,15 +14,14 @@ __all__ = ["EVENT_KINDS", "skeleton"]
 EVENT_KINDS: dict[str, str] = {
     "summit": "participants with their roles, and the formats held (a leaders' meeting, a 2+2…)",
     "meeting": "participants with their roles, and the formats held",
-    "call": "the participants on the call",
+    "call": "who was on the call, who asked for it, how long it ran, and each side's readout",
     "sanctions-designation": "who imposed it, the law, the targets and what each was listed for, the measures",
-    "signing": "the signatories; the agreement itself goes under agreements:",
-    "delivery": "who delivered what to whom; the contract goes under agreements:",
-    "statement": "who made it; what it said goes in the summary",
-    "exercise": "the forces taking part, as participants",
-    "election": "the candidates, as participants; the result goes in the summary",
+    "signing": "the agreements signed (by id; they go under agreements:), the signatories and witnesses",
+    "delivery": "supplier, recipient, the item, quantity, delivery stage and the contract (by id, under agreements:)",
+    "statement": "the speaker, the form (press release, speech…), the audience and its key words",
+    "exercise": "the forces taking part (as participants), the domain, its scale and area, and its dates",
+    "election": "the office, where, each candidate's result, turnout and the outcome",
 }
-
 _HEADER = """\
 # yaml-language-server: $schema=../schema/brief.json
 # A new brief about a {kind}. Replace every <placeholder>, then: briefgen lint
@@ -74,7 +73,16 @@ _BODY: dict[str, str] = {
       sources: [source-1]
 """,
     "meeting": _PEOPLE,
-    "call": _PEOPLE,
+    "call": _PEOPLE
+    + """\
+  medium: video                                 # or phone
+  initiated_by: "<Which side asked for it; or an actor ID>"
+  duration: "<About how long>"
+  readouts:
+    - by: "<Who published it, e.g. a leader's office>"
+      text: "<What their readout said, in your words>"
+      sources: [source-1]
+""",
     "sanctions-designation": """\
   imposed_by: "<Who imposed it, e.g. a ministry>"
   legal_basis: "<Law and section; or law: ID of a library authority>"
@@ -86,14 +94,47 @@ _BODY: dict[str, str] = {
   measures:
     - "<A measure on every target>"
 """,
-    "signing": _PEOPLE,
-    "delivery": _PEOPLE,
-    "statement": """\
-  participants:
-    - {name: "<Who spoke>", role: "<Their office>", affiliation: "<Country>"}
+    "signing": """\
+  agreements: [agreement-1]                     # ids of the agreements below
+  signatories:
+    - {name: "<Who signed; or actor: ID>", role: "<Their office>", affiliation: "<Country>"}
+    - {name: "<Who signed>", role: "<Their office>", affiliation: "<Country>"}
+  witnesses:
+    - {name: "<Who witnessed it>", role: "<Their office>"}
 """,
-    "exercise": _PEOPLE,
-    "election": _PEOPLE,
+    "delivery": """\
+  supplier: "<Who delivered; or an actor ID>"
+  recipient: "<Who received it; or an actor ID>"
+  item: "<The item or system>"
+  quantity: "<How many, e.g. 2 of 6>"
+  stage: first                                  # first, partial or complete
+  contract: agreement-1                         # id of the contract below
+""",
+    "statement": """\
+  speaker: {name: "<Who spoke; or actor: ID>", role: "<Their office>", affiliation: "<Country>"}
+  statement_type: press release                 # interview, speech, communique, joint statement, post, briefing
+  audience: "<To whom, or where>"
+  key_phrase: "<Its key words, exactly as said>"
+""",
+    "exercise": """\
+  end_date: {today}
+  participants:
+    - {name: "<A force or state; or actor: ID>", role: "<Host, participant, observer>"}
+    - {name: "<A force or state>", role: "<Role>"}
+  domain: sea                                   # land, sea, air, joint, cyber or space
+  scale: "<How big: troops, ships, aircraft>"
+  area: "<The area it covers>"
+""",
+    "election": """\
+  office: "<The office or body elected>"
+  jurisdiction: "<The country or region voting>"
+  turnout: 60.0                                 # per cent
+  candidates:
+    - {name: "<Candidate; or actor: ID>", party: "<Party>", vote_share: 51.0, elected: true}
+    - {name: "<Candidate>", party: "<Party>", vote_share: 49.0}
+  outcome: >-
+    <Who won, and what it means.>
+""",
 }
 
 _TAIL = """\
@@ -104,7 +145,8 @@ _TAIL = """\
 
 _AGREEMENT = """
 agreements:
-  - title: "<Agreement or contract>"
+  - id: agreement-1
+    title: "<Agreement or contract>"
     kind: "{kind}"
     parties: ["<Party>", "<Party>"]
     signed: {today}
@@ -126,7 +168,7 @@ def skeleton(kind: str, today: dt.date) -> tuple[str, str]:
         source_kind="official-statement" if kind in {"sanctions-designation", "statement"} else "news",
         event_kind=kind.replace("-", " "),
     )
-    text += _BODY[kind] + _TAIL
+    text += _BODY[kind].replace("{today}", today.isoformat()) + _TAIL
     if kind == "signing":
         text += _AGREEMENT.format(kind="agreement", status="signed", today=today.isoformat())
     if kind == "delivery":

@@ -50,3 +50,14 @@ def test_a_new_library_action_shows_in_its_weeks_edition_and_what_changed(tmp_pa
     section = root.find(".//section[@id='actions']")
     assert section is not None and "Estmark paper mill" in text_of(section)
     assert "New action in the library" in text_of(root.find(".//section[@id='changes']"))
+
+
+def test_every_window_counts_a_week_with_only_a_library_action(tmp_path: Path) -> None:
+    from briefgen.builds.editions import build_editions
+
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "one.yaml").write_text(BRIEF, encoding="utf-8")
+    (tmp_path / "library").mkdir()
+    (tmp_path / "library" / "actions.yaml").write_text(textwrap.dedent(ACTION), encoding="utf-8")
+    results = build_editions(None, load_config(tmp_path), formats=["html"])
+    assert [(r.window.id, r.brief_ids) for r in results] == [("2030-W01", ["week-one"]), ("2030-W03", [])]

@@ -187,7 +187,7 @@ def test_invalid_partial_date_message(tmp_path: Path) -> None:
 def test_json_schema_describes_the_model() -> None:
     schema = json_schema()
     assert schema["title"] == "briefgen brief"
-    assert {"brief", "sources"} <= set(schema["required"])
+    assert "brief" in schema["required"] and "sources" in schema["properties"]  # library sources may fill it
     assert "sanction_risk" in schema["properties"]
     json.dumps(schema)  # serialisable for editors
 

@@ -152,7 +152,8 @@ def test_turkey_brief_is_a_designation_sharing_the_seeds_facts() -> None:
 def test_a_designation_takes_targets_not_participants(tmp_path: Path) -> None:
     text = BRIEF.replace("kind: meeting", "kind: sanctions designation")
     (found,) = [p for p in problems(workspace(tmp_path, text)) if "event" in p]
-    assert "a sanctions designation has targets, not participants" in found and ":3:" in found
+    assert "event.participants: a sanctions designation has no 'participants'" in found and ":8:" in found
+    assert "list who was designated under 'targets'" in found
 
 
 def test_the_schema_accepts_library_ids() -> None:

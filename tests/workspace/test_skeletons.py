@@ -6,7 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from briefgen import build, load_config
 from briefgen.facts.load import load_briefs
+from briefgen.facts.schema import KIND_FIELDS
 from briefgen.workspace.scaffold import new_workspace
 from briefgen.workspace.skeletons import EVENT_KINDS
 
@@ -43,6 +45,18 @@ def test_every_event_kind_scaffolds_a_brief_that_validates(tmp_path: Path) -> No
     designation = briefs["new-sanctions-designation-2030-03"].event
     assert designation is not None and designation.targets and not designation.participants
     assert briefs["new-signing-2030-03"].agreements[0].status == "signed"
+    # each skeleton fills in the fields of its own kind, and builds as that kind
+    report = build(config=load_config(root), formats=["html"])
+    assert len(report.results) == len(EVENT_KINDS) + 1
+    for kind in EVENT_KINDS:
+        event = briefs[f"new-{kind}-2030-03"].event
+        assert event is not None and event.kind == kind.replace("-", " ")
+        own = {name for name in KIND_FIELDS[event.kind] - {"summary"} if getattr(event, name) not in (None, [])}
+        assert own, kind
+        html = (root / "output" / f"new-{kind}-2030-03.html").read_text(encoding="utf-8")
+        assert f"<dd>{event.kind.capitalize()}" in html
+    assert "<h3>Readouts</h3>" in (root / "output" / "new-call-2030-03.html").read_text(encoding="utf-8")
+    assert "<h3>Results</h3>" in (root / "output" / "new-election-2030-03.html").read_text(encoding="utf-8")
 
 
 def test_cli_event_kind_refuses_an_unknown_kind_and_library_commands_look_entries_up(tmp_path: Path) -> None:
@@ -57,3 +71,46 @@ def test_cli_event_kind_refuses_an_unknown_kind_and_library_commands_look_entrie
     assert "name: M. Kessler" in shown.stdout and "# used by: varna-river-accord-2026-05" in shown.stdout
     missing = run_cli("library", "show", "kesler", cwd=tmp_path / "ws")
     assert missing.returncode == 2 and "unknown id 'kesler'; nearest: kessler" in missing.stderr
+
+
+def test_the_editor_schema_takes_each_skeleton_and_refuses_a_field_of_another_kind(tmp_path: Path) -> None:
+    import jsonschema
+    import yaml
+
+    root = tmp_path / "ws"
+    new_workspace(root, today=DAY)
+    schema = json.loads((root / "schema" / "brief.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for kind in EVENT_KINDS:
+        (path,) = new_workspace(root, event_kind=kind, today=DAY)
+        # dates as an editor's YAML server reads them: strings
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+        assert not list(validator.iter_errors(data)), kind
+        if kind == "call":
+            data["event"]["formats"] = [{"name": "Plenary"}]  # a summit's field
+            assert not validator.is_valid(data)
+            data["event"]["kind"] = "summit"
+            del data["event"]["readouts"], data["event"]["duration"], data["event"]["initiated_by"]
+            del data["event"]["medium"]
+            assert validator.is_valid(data)
+
+
+def test_every_shipped_input_and_library_file_passes_the_editor_schemas() -> None:
+    import jsonschema
+    import yaml
+
+    from briefgen.facts.library import library_schema
+    from briefgen.facts.schema import json_schema
+
+    from ..conftest import REPO
+
+    for schema, folder in ((json_schema(), "inputs"), (library_schema(), "library")):
+        validator = jsonschema.Draft202012Validator(schema)
+        for path in sorted((REPO / folder).glob("*.yaml")):
+            data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+            assert [e.message for e in validator.iter_errors(data)] == [], path.name
+    # a library action with a field its kind lacks is flagged in the editor, as on loading
+    validator = jsonschema.Draft202012Validator(library_schema())
+    delivery = {"id": "d", "kind": "delivery", "title": "Boats", "by": "norland", "item": "Boat"}
+    assert validator.is_valid({"actions": [delivery]})
+    assert not validator.is_valid({"actions": [{**delivery, "targets": [{"name": "X"}]}]})
