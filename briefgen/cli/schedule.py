@@ -206,5 +206,11 @@ def approve(
     from briefgen.schedule.approval import approve as record
 
     who = by or getpass.getuser()
-    document, digest = record(load_config(), edition, who, comment)
-    typer.echo(f"approved {document} version {digest[:8]} by {who}; the next `schedule tick` sends it")
+    document, digest, decided = record(load_config(), edition, who, comment)
+    # A deadline policy that already acted is final: say so rather than promise a send.
+    late = {
+        "skipped": "too late: it was skipped at its deadline",
+        "sent-unapproved": "it already went out unapproved at its deadline",
+    }
+    what = "; ".join(f"{late[d]}" + (f" ({s})" if len(decided) > 1 else "") for s, d in decided if d in late)
+    typer.echo(f"approved {document} version {digest[:8]} by {who}; {what or 'the next `schedule tick` sends it'}")

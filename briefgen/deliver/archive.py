@@ -3,13 +3,18 @@ content-addressed and never rewritten, with a record of who got which and when.
 
 Objects live in ``.briefgen/archive/<2 hex>/<sha256>`` (written once, read-only; the same
 bytes are stored once however many recipients got them); the record is a table of the state
-database. Later changes to the inputs change nothing here: the site (``briefgen archive``)
+database, written only after every object it names is in place, so a process killed
+mid-archive leaves at most an unreferenced whole object, never a partial one or a record of
+something missing. Later changes to the inputs change nothing here: the site (``briefgen archive``)
 is built from these copies, never from ``inputs/``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +26,9 @@ from briefgen.state.url import StateURL, location
 __all__ = ["ARCHIVE_DIR", "FEATURE", "Archive", "Kept"]
 
 ARCHIVE_DIR = Path(".briefgen") / "archive"
+
+#: Where objects are staged before they are published; not part of the archive.
+INCOMING = ".incoming"
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS archive (document TEXT NOT NULL, title TEXT NOT NULL, day TEXT NOT NULL,"
@@ -72,22 +80,54 @@ class Archive(StateStore):
     @classmethod
     def of_workspace(cls, root: Path, url: StateURL) -> Archive:
         """The workspace's archive: the record where its state lives, the objects in the workspace."""
-        return cls(url.path, root / ARCHIVE_DIR, url=url)
+        archive = cls(url.path, root / ARCHIVE_DIR, url=url)
+        archive.sweep()
+        return archive
 
     def object_path(self, digest: str) -> Path:
         return self.objects / digest[:2] / digest
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` once under its SHA-256; an existing object is never rewritten."""
-        from briefgen.builds.write import atomic_write
+        """Store ``data`` once under its SHA-256; an existing object is never rewritten.
 
+        Not ``builds.write.atomic_write``: that stages beside the target and renames over it,
+        which would leave a half-written temporary file among the objects if the process is
+        killed, and would replace an object another process just wrote. Here the bytes are
+        staged (flushed, read-only) in ``.incoming/`` and published with a hard link, which
+        fails rather than overwrite: an object is whole, or absent.
+        """
         digest = hashlib.sha256(data).hexdigest()
         path = self.object_path(digest)
-        if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data)
-            path.chmod(0o444)
+        if path.is_file():
+            return digest
+        path.parent.mkdir(parents=True, exist_ok=True)
+        incoming = self.objects / INCOMING
+        incoming.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"{digest[:12]}.", dir=incoming)
+        staged = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            staged.chmod(0o444)
+            with contextlib.suppress(FileExistsError):  # another process stored the same bytes first
+                path.hardlink_to(staged)
+        finally:
+            staged.unlink()
         return digest
+
+    def sweep(self, older_than: float = 3600.0) -> int:
+        """Remove what killed processes left in ``.incoming/`` (never an object); how many."""
+        incoming = self.objects / INCOMING
+        cutoff = time.time() - older_than
+        gone = 0
+        for leftover in incoming.glob("*") if incoming.is_dir() else ():
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    gone += 1
+        return gone
 
     def get(self, digest: str) -> bytes:
         data = self.object_path(digest).read_bytes()

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     import jinja2
@@ -120,11 +120,14 @@ def render_content(
     attachment: Attachment | None,
     article: Markup | None,
     sender: str,
+    notice: str | None = None,
 ) -> Content:
     """Subject, plain text and inlined HTML for one recipient.
 
     ``article`` (the whole brief) goes in the body for recipients who asked for ``html`` or
-    ``both``; the others get a short summary, the key judgments and the PDF.
+    ``both``; the others get a short summary, the key judgments and the PDF. ``notice`` (e.g.
+    "sent without approval") opens both bodies, added here rather than in the templates so a
+    workspace's own templates cannot leave it out.
     """
     sender_name, sender_address = parseaddr(sender)
     context = {
@@ -141,8 +144,20 @@ def render_content(
     with i18n.using(brief.brief.language):  # the message is in the brief's language
         subject = " ".join(render_template(env, TEMPLATES[0], context).split())
         text = render_template(env, TEMPLATES[1], context)
-        html = inline_css(render_template(env, TEMPLATES[2], context))
-    return Content(subject or brief.brief.title, text, html)
+        html = render_template(env, TEMPLATES[2], context)
+    if notice:
+        text = f"{notice}\n\n{text}"
+        banner = _NOTICE_HTML.format(escape(notice))
+        html, found = _BODY.subn(lambda m: m[0] + banner, html, count=1)
+        html = html if found else banner + html
+    return Content(subject or brief.brief.title, text, inline_css(html))
+
+
+_BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_NOTICE_HTML = (
+    '<p class="mail-notice" role="alert" style="margin:0 0 12px;padding:10px 12px;border:2px solid #b00020;'
+    'color:#b00020;font-weight:bold">{}</p>'
+)
 
 
 # --------------------------------------------------------------------------- MIME

@@ -112,6 +112,8 @@ class _Policy:
     test_to: str | None = None
     #: What the test message's subject starts with.
     test_label: str = "TEST"
+    #: Read first in every message's body (an edition sent unapproved at its deadline says so).
+    notice: str | None = None
 
 
 @contextmanager
@@ -179,6 +181,7 @@ def send_edition(
     sleep: Callable[[float], None] = time.sleep,
     test_to: Sequence[str] = (),
     test_label: str = "TEST",
+    notice: str | None = None,
 ) -> SendReport:
     """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
 
@@ -213,7 +216,7 @@ def send_edition(
                     )  # fmt: skip
         report.seconds = time.perf_counter() - started
         return report
-    policy = _Policy(resend, resend_changed, sleep)
+    policy = _Policy(resend, resend_changed, sleep, notice=notice)
     with _session(config, settings, outbox=outbox, dry_run=dry_run, accept_lost_state=accept_lost_state) as (
         transport,
         ledger,
@@ -244,7 +247,9 @@ def send_edition(
                 def view_for(level: str) -> tuple[Brief | None, str, bool]:
                     audience = known.get(level if marked else None) or _edition_audience(edition, level, config)
                     known[audience.level] = audience
-                    return (None if audience.withheld else audience.brief), audience.digest, marked
+                    if audience.withheld:
+                        return None, audience.digest, marked
+                    return _with_notice(audience.brief, notice), audience.digest, marked
 
                 for delivery in post_edition_webhooks(
                     f"edition-{edition.id.lower()}", view_for, recipients=recipients,
@@ -256,6 +261,14 @@ def send_edition(
             report.built += [i for i in audience.built if i not in report.built]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _with_notice(brief: Brief, notice: str | None) -> Brief:
+    """``brief`` with ``notice`` opening its bottom line: what a webhook post leads with."""
+    if not notice:
+        return brief
+    summary = f"{notice}\n\n{brief.brief.summary}" if brief.brief.summary else notice
+    return brief.model_copy(update={"brief": brief.brief.model_copy(update={"summary": summary})})
 
 
 @dataclass
@@ -658,7 +671,9 @@ def _send_document(
     for person in todo:
         attachment = pdf if person.format in ("pdf", "both") else None
         body = article if person.format in ("html", "both") else None
-        content = render_content(env, brief, person, attachment=attachment, article=body, sender=settings.sender)
+        content = render_content(
+            env, brief, person, attachment=attachment, article=body, sender=settings.sender, notice=policy.notice
+        )
         contents.append((person, content, attachment))
 
     assert ledger is not None

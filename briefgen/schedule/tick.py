@@ -63,17 +63,17 @@ def deliver_edition(
             owners = f"; {told} owner(s) told" if told else ""
             # Not retried by itself: a gate needs a person (`schedule tick --force` after the fix).
             return RunOutcome("failed", f"held, a gate failed: {'; '.join(problems)}{owners}", retryable=False)
-    note = ""
+    note, notice = "", None
     if spec.approval:
         from briefgen.schedule.approval import await_approval
 
-        waiting, note = await_approval(config, spec, built)
+        waiting, note, notice = await_approval(config, spec, built)
         if waiting is not None:
             return waiting
     progress("sending")
     from briefgen.deliver.send import send_edition
 
-    report = send_edition(built, config, to=spec.groups, resend=resend)
+    report = send_edition(built, config, to=spec.groups, resend=resend, notice=notice)
     total = len(report.deliveries)
     now, before = report.count("sent"), report.count("delivered")
     served = now + before

@@ -24,12 +24,16 @@ __all__ = ["connect_postgres"]
 
 
 class Row(dict[str, Any]):
-    """A row by column name or by position."""
+    """A row by column name or by position; iterating it gives its values, as ``sqlite3.Row``
+    does (so ``tuple(row)`` is the same on both databases; ``keys()`` gives the names)."""
 
     def __getitem__(self, key: str | int) -> Any:
         if isinstance(key, int):
             return list(self.values())[key]
         return super().__getitem__(key)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self.values()))
 
 
 def _row_factory(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], Row]:

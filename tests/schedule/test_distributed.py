@@ -135,3 +135,36 @@ def test_two_schedulers_two_workers_sigkill_one_of_each_and_each_edition_reaches
     )
     assert status.returncode == 0, status.stderr
     assert " on " in status.stdout  # which host ran each run
+
+
+def test_an_approval_given_on_one_machine_releases_the_edition_on_another(tmp_path: Path) -> None:
+    """Two workspaces (two machines) share one PostgreSQL: the scheduler on one asks, an editor
+    approves on the other, and the first one's next tick sends; the second one's sends nothing twice."""
+    from .test_approval import _deadline_workspace
+
+    needs_postgres()
+    url = postgres_schema_url("t_" + uuid.uuid4().hex[:12])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_")} | {"BRIEFGEN_STATE_URL": url}
+
+    def briefgen(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "briefgen", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    with MailServer() as server:
+        scheduler, editor = tmp_path / "scheduler", tmp_path / "editor"
+        for root in (scheduler, editor):
+            root.mkdir()
+            _deadline_workspace(root, server.port, "hold")
+        monday = "2021-12-13T07:00:30+00:00"
+        asked = briefgen(scheduler, "schedule", "tick", "--now", monday)
+        assert "awaiting approval by eda@example.org" in asked.stdout, asked.stdout + asked.stderr
+        assert "awaiting approval by eda@example.org" in briefgen(editor, "schedule", "status").stdout
+
+        approved = briefgen(editor, "approve", "2021-W49", "--by", "eda")
+        assert approved.returncode == 0, approved.stderr
+        sent = briefgen(scheduler, "schedule", "tick", "--force", "--now", "2021-12-13T07:05:00+00:00")
+        assert "sent to 1 of 1" in sent.stdout and "approved by eda" in sent.stdout, sent.stdout + sent.stderr
+        again = briefgen(editor, "schedule", "tick", "--force", "--now", "2021-12-13T07:06:00+00:00")
+        assert "0 sent now, 1 already had it" in again.stdout, again.stdout + again.stderr
+    assert Counter(r for m in server.received for r in m.rcpt_tos) == {"eda@example.org": 1, "asha@example.org": 1}

@@ -122,3 +122,63 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) 
     assert result.returncode == 2, result.stderr
     assert "cannot connect" in result.stderr and "briefgen:********@127.0.0.1:1" in result.stderr
     assert SECRET not in result.stderr and "Traceback" not in result.stderr
+
+
+def _approvals_and_archive(workspace: Path) -> None:
+    """A SQLite state holding approvals (a request, an approval, a decision) and archive records."""
+    from briefgen.deliver.approvals import Approvals
+    from briefgen.deliver.archive import Archive
+    from briefgen.state.url import StateURL
+
+    path = workspace / ".briefgen" / "state.db"
+    with Approvals(path) as approvals:
+        approvals.request("edition-2021-w49", "a" * 64, "eda@example.org")
+        approvals.request("edition-2021-w49", "b" * 64, "eda@example.org")
+        approvals.approve("edition-2021-w49", "b" * 64, "eda", "fine")
+        approvals.approve("edition-2021-w49", "b" * 64, "ola", None)
+        approvals.decide("edition-2021-w48", "weekly", "c" * 64, "skipped")
+    with Archive.of_workspace(workspace, StateURL("sqlite", path)) as archive:
+        for n in range(3):
+            archive.keep(
+                document="edition-2021-w49", title="Week 49", day="2021-12-06", variant="all",
+                recipient=f"r{n}@example.org", channel="smtp", message=b"message %d" % n, html=b"<p>page</p>", pdf=None,
+            )  # fmt: skip
+
+
+def _rows(workspace: Path, url: str | None) -> dict[str, list[tuple[object, ...]]]:
+    from briefgen.state.url import parse_url
+    from briefgen.workspace.statedb import FEATURES
+
+    where = parse_url(url, workspace)
+    rows = {}
+    for store in FEATURES[2:]:  # approvals and the archive
+        with store.open(where) as opened:
+            for table in store.feature.tables:
+                rows[table] = sorted(tuple(row.values()) for row in opened.dump(table))
+    return rows
+
+
+def test_approvals_and_the_archive_survive_a_copy_to_postgres_and_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    needs_postgres()
+    monkeypatch.delenv("BRIEFGEN_STATE_URL", raising=False)
+    url = postgres_schema_url("t_" + uuid.uuid4().hex[:12])
+    first, back = tmp_path / "first", tmp_path / "back"
+    first.mkdir()
+    back.mkdir()
+    _approvals_and_archive(first)
+    original = _rows(first, None)
+    tables = ("approval_requests", "approvals", "approval_decisions", "archive")
+    assert [len(original[t]) for t in tables] == [2, 2, 1, 3]
+
+    there = briefgen(first, "state", "copy", url=url)
+    assert there.returncode == 0, there.stderr
+    assert "approvals: 2 approvals" in there.stdout and "archive: 3 archive" in there.stdout
+    assert _rows(first, url) == original
+    checked = briefgen(first, "state", "check", url=url)
+    assert "approvals: schema 2, ok (2 approval_requests, 2 approvals, 1 approval_decisions)" in checked.stdout
+
+    home = briefgen(back, "state", "copy", "--from", url)  # into the second workspace's own SQLite file
+    assert home.returncode == 0, home.stderr
+    assert _rows(back, None) == original
