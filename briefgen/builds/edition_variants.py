@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from briefgen import i18n
 from briefgen.builds.editions import EditionResult, _EditionPlan, _render_edition, _snapshots, editions_dir
 from briefgen.builds.variants import variant_dir
 from briefgen.builds.write import output_file
@@ -120,8 +121,10 @@ def edition_variants(edition: EditionResult, levels: Sequence[str], config: Conf
             if every is None:
                 every = _load_all(config)
             previous = _variant_snapshot(whole, every, level, config)
+        with i18n.using(briefs[0].brief.language if briefs else i18n.SOURCE_LANGUAGE):
+            changes = diff(previous, current)  # worded in the edition's language
         out[level] = EditionVariant(
-            edition, level, marking, briefs, withheld, diff(previous, current),
+            edition, level, marking, briefs, withheld, changes,
             previous["edition"] if previous else None, current, previous,
         )  # fmt: skip
     return out

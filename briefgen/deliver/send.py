@@ -390,30 +390,44 @@ def edition_brief(edition: EditionResult, config: Config, variant: EditionVarian
     """The edition as the email templates see a brief: its title and window, a bottom line
     listing its events, and every event's key judgments. Built in memory, never validated as
     input (its parts were), so judgments keep their original source ids. With ``variant``:
-    that audience's edition (its briefs, its "what changed", its banner)."""
+    that audience's edition (its briefs, its "what changed", its banner). Its words are in the
+    edition's language (that of its first brief)."""
+    from briefgen import i18n
     from briefgen.facts.schema import Brief, BriefMeta
+    from briefgen.render.formatting import format_window
 
     opts = config.editions
     briefs = variant.briefs if variant is not None else edition.briefs
     changed, previous_id = (
         (variant.changes, variant.previous_id) if variant is not None else (edition.changes, edition.previous_id)
     )
-    events = "; ".join(f"**{b.brief.title}**" for b in briefs) or "no new developments"
-    changes = f" {len(changed)} change(s) since edition {previous_id}." if previous_id else ""
     markings = [variant.marking] if variant is not None else list(dict.fromkeys(b.brief.marking for b in briefs))
-    meta = BriefMeta.model_construct(
-        id=f"edition-{edition.id.lower()}",
-        title=f"{opts.title}: {edition.window.human()}",
-        subtitle=f"Edition {edition.id}",
-        date=edition.window.last_day,
-        author=opts.author,
-        organisation=opts.organisation,
-        audience=None,
-        marking=(variant.marking if variant is not None else opts.marking) or " / ".join(markings) or "UNCLASSIFIED",
-        language=briefs[0].brief.language if briefs else "en",
-        keywords=[],
-        summary=f"This edition covers {len(briefs)} event(s): {events}.{changes}",
-    )
+    language = briefs[0].brief.language if briefs else "en"
+    with i18n.using(language):
+        _ = i18n.gettext
+        events = "; ".join(f"**{b.brief.title}**" for b in briefs) or _("no new developments")
+        changes = ""
+        if previous_id:
+            changes = " " + _("%(num)d change(s) since edition %(edition)s.") % {
+                "num": len(changed),
+                "edition": previous_id,
+            }
+        meta = BriefMeta.model_construct(
+            id=f"edition-{edition.id.lower()}",
+            title=f"{opts.title}: {format_window(edition.window)}",
+            subtitle=_("Edition %(edition)s") % {"edition": edition.id},
+            date=edition.window.last_day,
+            author=opts.author,
+            organisation=opts.organisation,
+            audience=None,
+            marking=(variant.marking if variant is not None else opts.marking)
+            or " / ".join(markings)
+            or "UNCLASSIFIED",
+            language=language,
+            keywords=[],
+            summary=_("This edition covers %(num)d event(s): %(events)s.") % {"num": len(briefs), "events": events}
+            + changes,
+        )
     return Brief.model_construct(
         brief=meta,
         sources=[],
