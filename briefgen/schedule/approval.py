@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from briefgen.config import Config, ScheduleSpec
+from briefgen.i18n import N_, translate_in
 from briefgen.schedule.runs import RunOutcome
 
 if TYPE_CHECKING:
@@ -63,12 +64,17 @@ def uncleared_text(levels: list[str]) -> str:
     return f"no approver is cleared for {named}: add an approver to a group at that level"
 
 
+def _language(edition: EditionResult) -> str:
+    """An edition speaks the language of its first brief (as its pages do)."""
+    return edition.briefs[0].brief.language if edition.briefs else "en"
+
+
 def _when(stamp: float) -> str:
     return f"{dt.datetime.fromtimestamp(stamp, dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 #: What recipients read first when the deadline policy sends an edition nobody approved.
-UNAPPROVED_NOTICE = (
+UNAPPROVED_NOTICE = N_(
     "NOT APPROVED: this edition was sent without approval, because no approver signed it off by "
     "the deadline ({deadline}). Treat it as unreviewed."
 )
@@ -125,7 +131,7 @@ def await_approval(
         if passed and spec.on_deadline == "send":
             assert deadline is not None
             store.decide(document, spec.name, digest, "sent-unapproved")
-            notice = UNAPPROVED_NOTICE.format(deadline=_when(deadline))
+            notice = translate_in(_language(edition), UNAPPROVED_NOTICE).format(deadline=_when(deadline))
             return None, f"; sent without approval at deadline ({_when(deadline)})", notice
     if new:
         # Not `send --test-to` as is: that sends every variant to every address it is given.

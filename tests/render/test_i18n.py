@@ -280,3 +280,32 @@ def test_dates_and_money_follow_the_language() -> None:
         assert (format_date(day), format_date(PartialDate(2021, 12))) == ("2021년 12월 6일", "2021년 12월")
     with i18n.using("de"):  # no catalog: English labels and forms
         assert format_date(day) == "6 December 2021"
+
+
+@pytest.mark.parametrize(
+    ("language", "read", "confidence", "notice"),
+    [
+        ("en", "Read the brief", "moderate confidence", "NOT APPROVED"),
+        ("fr", "Lire la note", "confiance modérée", "NON APPROUVÉ"),
+        ("ko", "보고서 읽기", "신뢰도 보통", "미승인"),
+    ],
+)
+def test_a_webhook_post_and_the_unapproved_notice_speak_the_brief_language(
+    language: str, read: str, confidence: str, notice: str
+) -> None:
+    from briefgen.deliver.webhook import payload, summarise
+    from briefgen.facts.load import load_brief
+    from briefgen.schedule.approval import UNAPPROVED_NOTICE
+
+    brief = load_brief(SEED).brief
+    brief = brief.model_copy(update={"brief": brief.brief.model_copy(update={"language": language})})
+    summary = summarise(brief, "https://archive.example.org/public/x.html")
+    teams = payload("teams", summary)["attachments"][0]["content"]
+    assert teams["actions"][0]["title"] == read
+    slack = str(payload("slack", summary)["blocks"])
+    assert f"|{read}>" in slack
+    estimates = [estimate for _text, estimate in summary.judgments if estimate]
+    assert estimates and any(confidence in e for e in estimates)
+    if language != "en":  # no English label left in the post's own words
+        assert not any("confidence" in e or "likely" in e for e in estimates)
+    assert i18n.translate_in(language, UNAPPROVED_NOTICE).startswith(notice)
