@@ -193,7 +193,7 @@ def approval_digest(edition: EditionResult, config: Config) -> str:
     """What an approval is of: every variant of the edition (each audience's facts and banner).
 
     One approval covers all variants of one edition: the approver signs off the week's
-    content as a whole (they receive every variant to read), and a change to any variant,
+    content as a whole (each reads the variants their level may see), and a change to any variant,
     or to the ladder or banners that shape them, gives a new hash that no one has approved.
     """
     digest = hashlib.sha256(edition.id.encode())

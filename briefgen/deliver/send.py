@@ -187,6 +187,7 @@ def send_edition(
     test_to: Sequence[str] = (),
     test_label: str = "TEST",
     notice: str | None = None,
+    test_levels: Mapping[str, str] | None = None,
 ) -> SendReport:
     """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
 
@@ -198,6 +199,9 @@ def send_edition(
     their level (:mod:`briefgen.builds.edition_variants`); the ledger's version is then the
     variant's hash and its reply names the variant. ``test_to`` sends one message per variant
     to each address; configured webhooks get the edition's summary (their audience's variant).
+    With ``test_levels`` (address, lowercased, to release level) an address gets only the
+    variants its level may see, an address not in it only the widest audience's: the approval
+    path's filter (a plain test-send is the analyst's own and gets every variant).
     """
     started = time.perf_counter()
     config = config or load_config()
@@ -214,6 +218,8 @@ def send_edition(
                     continue
                 like = audience.people[:1] or [Stakeholder.ad_hoc(test_to[0])]
                 for address in test_to:
+                    if test_levels is not None and not _may_see(config, test_levels.get(address.lower()), audience):
+                        continue
                     policy = _Policy(resend, resend_changed, sleep, check_address(address), test_label)
                     _send_document(
                         audience.brief, audience.digest, audience.pdf_name, audience.outputs_for,
@@ -266,6 +272,14 @@ def send_edition(
             report.built += [i for i in audience.built if i not in report.built]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _may_see(config: Config, level: str | None, audience: _Audience) -> bool:
+    """Whether a reader cleared for ``level`` (None: no level, the widest audience's) may see the audience's variant."""
+    if audience.level is None:  # nothing in the edition is marked
+        return True
+    ladder = config.release.ladder
+    return ladder.index(audience.level) <= ladder.index(level or ladder[0])
 
 
 def _with_notice(brief: Brief, notice: str | None) -> Brief:
