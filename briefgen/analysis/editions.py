@@ -17,6 +17,8 @@ from briefgen.analysis.estimative import UnknownLikelihood, parse_likelihood
 from briefgen.facts.library import Action
 from briefgen.facts.load import LoadedBrief
 from briefgen.facts.schema import Brief
+from briefgen.i18n import N_
+from briefgen.i18n import gettext as _
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -198,8 +200,25 @@ class Change:
     new: str | None = None
 
 
+#: The compared fields as a reader names them (msgids: the change list is worded in the
+#: language that :func:`briefgen.i18n.using` has when :func:`diff` runs).
+_FIELDS = {
+    "status": N_("status"),
+    "value": N_("value"),
+    "term_end": N_("term end"),
+    "likelihood": N_("likelihood"),
+    "confidence": N_("confidence"),
+    "impact": N_("impact"),
+}
+
+
+def _word(value: str | None) -> str | None:
+    """A controlled-vocabulary value (a scale term, a status) in the reader's language; others as written."""
+    return None if value is None else _(value)
+
+
 def diff(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[Change]:
-    """What changed between two snapshots, in a fixed order a reader can scan."""
+    """What changed between two snapshots, in a fixed order a reader can scan (worded in the active language)."""
     if previous is None:
         return []
     changes: list[Change] = []
@@ -209,16 +228,16 @@ def diff(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[Chang
     for key, agreement in current["agreements"].items():
         before = previous["agreements"].get(key)
         if before is None:
-            changes.append(Change("new-agreement", agreement["title"], None, agreement["status"]))
+            changes.append(Change("new-agreement", agreement["title"], None, _word(agreement["status"])))
             continue
         for field in ("status", "value", "term_end"):
             if before.get(field) != agreement.get(field):
                 changes.append(
                     Change(
                         "changed-agreement",
-                        f"{agreement['title']}: {field.replace('_', ' ')}",
-                        before.get(field),
-                        agreement.get(field),
+                        _("%(title)s: %(field)s") % {"title": agreement["title"], "field": _(_FIELDS[field])},
+                        _word(before.get(field)),
+                        _word(agreement.get(field)),
                     )
                 )
     for kind in ("judgments", "assessments"):
@@ -229,7 +248,14 @@ def diff(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[Chang
             label = now.get("label") or now["text"]
             for field in ("likelihood", "confidence", "impact"):
                 if field in now and before.get(field) != now.get(field):
-                    changes.append(Change("estimate-moved", f"{label} ({field})", before.get(field), now.get(field)))
+                    changes.append(
+                        Change(
+                            "estimate-moved",
+                            _("%(label)s (%(field)s)") % {"label": label, "field": _(_FIELDS[field])},
+                            _word(before.get(field)),
+                            _word(now.get(field)),
+                        )
+                    )
     for key, action in current.get("actions", {}).items():
         if key not in previous.get("actions", {}):
             changes.append(Change("new-action", f"{action['title']} ({action['date']})"))

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from briefgen.i18n import N_
+from briefgen.i18n import gettext as _
+
 Row = Literal["term", "alternative"]
 
 
@@ -27,27 +30,49 @@ class Band:
 
     @property
     def range_text(self) -> str:
-        return f"{round(self.low * 100)}–{round(self.high * 100)}%"
+        """``55–80%``, written as the active language writes a percentage range."""
+        # Translators: a probability range of the ICD 203 scale; keep %% (a literal percent sign).
+        return _("%(low)d–%(high)d%%") % {"low": round(self.low * 100), "high": round(self.high * 100)}
 
 
 #: ICD 203's seven bands. Adjacent bands share their boundary; a probability on a
 #: boundary goes to the band it opens (e.g. 0.55 is "likely").
 SCALE: tuple[Band, ...] = (
-    Band(0, "almost no chance", "remote", 0.01, 0.05),
-    Band(1, "very unlikely", "highly improbable", 0.05, 0.20),
-    Band(2, "unlikely", "improbable", 0.20, 0.45),
-    Band(3, "roughly even chance", "roughly even odds", 0.45, 0.55),
-    Band(4, "likely", "probable", 0.55, 0.80),
-    Band(5, "very likely", "highly probable", 0.80, 0.95),
-    Band(6, "almost certain", "nearly certain", 0.95, 0.99),
+    # Translators: ICD 203 likelihood terms, primary then alternative row.
+    # Follow the rendering your readers' defence or intelligence writing
+    # uses where one exists, and say in a comment whose it is.
+    Band(0, N_("almost no chance"), N_("remote"), 0.01, 0.05),
+    Band(1, N_("very unlikely"), N_("highly improbable"), 0.05, 0.20),
+    Band(2, N_("unlikely"), N_("improbable"), 0.20, 0.45),
+    Band(3, N_("roughly even chance"), N_("roughly even odds"), 0.45, 0.55),
+    Band(4, N_("likely"), N_("probable"), 0.55, 0.80),
+    Band(5, N_("very likely"), N_("highly probable"), 0.80, 0.95),
+    Band(6, N_("almost certain"), N_("nearly certain"), 0.95, 0.99),
 )
 
 CONFIDENCE_LEVELS: dict[str, str] = {
-    "high": "Judgments rest on high-quality information from multiple sources; a high-confidence judgment can"
-    " still be wrong.",
-    "moderate": "The information is credibly sourced and plausible but not corroborated enough for a higher level.",
-    "low": "The information is scant, questionable, fragmented or poorly corroborated, or solid inferences"
-    " cannot be drawn from it.",
+    "high": N_(
+        "Judgments rest on high-quality information from multiple sources; a high-confidence judgment can"
+        " still be wrong."
+    ),
+    "moderate": N_("The information is credibly sourced and plausible but not corroborated enough for a higher level."),
+    "low": N_(
+        "The information is scant, questionable, fragmented or poorly corroborated, or solid inferences"
+        " cannot be drawn from it."
+    ),
+}
+
+#: How the annex names each confidence level, and the sentence a judgment states it in (ICD 203
+#: keeps likelihood and confidence in separate sentences).
+CONFIDENCE_TITLES: dict[str, str] = {
+    "high": N_("High confidence"),
+    "moderate": N_("Moderate confidence"),
+    "low": N_("Low confidence"),
+}
+CONFIDENCE_SENTENCES: dict[str, str] = {
+    "high": N_("We have high confidence in this judgment."),
+    "moderate": N_("We have moderate confidence in this judgment."),
+    "low": N_("We have low confidence in this judgment."),
 }
 
 _BY_NAME: dict[str, tuple[Band, Row]] = {

@@ -34,6 +34,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "model-disagreement-stated": ("info", "the analysts disagree with the risk model and say why in the brief"),
     "unused-entry": ("info", "a fact-library entry no brief uses"),
     "evidence-mismatch": ("error", "an evidence quote is not in its source's saved text, or names an unknown source"),
+    "no-catalog": ("warning", "the brief's language has no message catalog: its labels print in English"),
     "to-confirm": ("warning", "a draft's candidate fact is still to confirm (turn it into a fact or delete it)"),
 }
 

@@ -390,6 +390,19 @@ class _Linter:
                     f"{' at ' + item.locator if item.locator else ''}",
                 )
 
+    def language(self) -> None:
+        """A language without a catalog still builds (labels fall back to English), but says so."""
+        from briefgen import i18n
+
+        language = self.brief.brief.language
+        if not i18n.has_catalog(language):
+            self.add(
+                ("brief", "language"),
+                "no-catalog",
+                f"no message catalog for language {language!r}: labels print in English "
+                f"(catalogs: {', '.join(i18n.available())})",
+            )
+
     def drafts(self) -> None:
         if self.brief.brief.draft:
             self.add(
@@ -518,6 +531,7 @@ def lint_brief(loaded: LoadedBrief, model: RiskModel | None = None, root: Path |
     linter.model_checks()
     linter.evidence()
     linter.drafts()
+    linter.language()
     return sorted(set(linter.findings), key=lambda f: (f.file, f.line, f.rule, f.message))
 
 

@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from briefgen.facts.schema import Brief, Cited, Source
+from briefgen.i18n import N_, translate_in
 
 __all__ = ["ReleaseView", "is_marked", "release_view"]
 
-WITHHELD_RISK = "The sanction-risk assessment is not included: it rests on material withheld from this release."
+WITHHELD_RISK = N_("The sanction-risk assessment is not included: it rests on material withheld from this release.")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def release_view(brief: Brief, level: str, ladder: Sequence[str], banners: dict[
     summary = brief.brief.summary
     if risk_cut:
         risk_view = None
-        summary = f"{summary}\n\n*{WITHHELD_RISK}*" if summary else f"*{WITHHELD_RISK}*"
+        note = translate_in(brief.brief.language, WITHHELD_RISK)  # said in the brief's language
+        summary = f"{summary}\n\n*{note}*" if summary else f"*{note}*"
     marking = (banners or {}).get(level) or f"{level.upper()} RELEASE"
     meta = brief.brief.model_copy(update={"marking": marking, "summary": summary, "release": None})
     rest = {name: keep(getattr(brief, name)) for name in ("key_judgments", "event", "agreements", "context", "outlook")}

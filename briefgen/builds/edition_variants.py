@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from briefgen import i18n
 from briefgen.builds.editions import EditionResult, _EditionPlan, _render_edition, _snapshots, editions_dir
 from briefgen.builds.variants import variant_dir
 from briefgen.builds.write import output_file
@@ -120,8 +121,10 @@ def edition_variants(edition: EditionResult, levels: Sequence[str], config: Conf
             if every is None:
                 every = _load_all(config)
             previous = _variant_snapshot(whole, every, level, config)
+        with i18n.using(briefs[0].brief.language if briefs else i18n.SOURCE_LANGUAGE):
+            changes = diff(previous, current)  # worded in the edition's language
         out[level] = EditionVariant(
-            edition, level, marking, briefs, withheld, diff(previous, current),
+            edition, level, marking, briefs, withheld, changes,
             previous["edition"] if previous else None, current, previous,
         )  # fmt: skip
     return out
@@ -193,7 +196,7 @@ def approval_digest(edition: EditionResult, config: Config) -> str:
     """What an approval is of: every variant of the edition (each audience's facts and banner).
 
     One approval covers all variants of one edition: the approver signs off the week's
-    content as a whole (they receive every variant to read), and a change to any variant,
+    content as a whole (each reads the variants their level may see), and a change to any variant,
     or to the ladder or banners that shape them, gives a new hash that no one has approved.
     """
     digest = hashlib.sha256(edition.id.encode())

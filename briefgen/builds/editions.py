@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from briefgen import i18n
 from briefgen.builds.briefs import Progress, risk_model, theme_key, validate
 from briefgen.builds.cache import CACHE_FILE, BuildCache, fingerprint
 from briefgen.builds.workers import PartRunner, jinja_environment, layout_pdf, worker_environment, worker_pool
@@ -214,7 +215,8 @@ def build_editions(
             continue
         current = snapshot(window, [b.brief for b in chosen], actions)
         previous = latest_before([s for key, s in known.items() if key != window.id], window)
-        result.changes = diff(previous, current)
+        with i18n.using(chosen[0].brief.brief.language if chosen else i18n.SOURCE_LANGUAGE):
+            result.changes = diff(previous, current)  # worded in the edition's language
         result.previous_id = previous["edition"] if previous else None
         known[window.id] = current  # the next window in this batch compares with this one
         result.snapshot_path = output_file(folder, window.id, "json")
@@ -277,6 +279,7 @@ def _render_edition(
     from briefgen.analysis.risk import assess
     from briefgen.facts.load import load_brief
     from briefgen.render.edition import EditionInfo, render_edition_html, render_edition_parts
+    from briefgen.render.formatting import format_window
 
     started = time.perf_counter()
     opts = config.editions
@@ -286,12 +289,15 @@ def _render_edition(
     markings = list(dict.fromkeys(b.brief.marking for b in briefs))
     info = EditionInfo(window, opts.title, plan.changes, plan.previous_id, plan.actions)
     assessed = [(b, assess(b, model) if model is not None else None) for b in briefs]
+    language = briefs[0].brief.language if briefs else "en"
+    with i18n.using(language):
+        window_text = format_window(window)
     options: dict[str, Any] = {
-        "title": f"{opts.title}: {window.human()}",
+        "title": f"{opts.title}: {window_text}",
         "author": opts.author,
         "marking": plan.marking or opts.marking or " / ".join(markings) or "UNCLASSIFIED",
         "organisation": opts.organisation,
-        "language": briefs[0].brief.language if briefs else "en",
+        "language": language,
         "page_size": config.build.page_size,
     }
     wanted = "html" in formats or "docx" in formats

@@ -38,3 +38,7 @@ def archive(
         f"archived {report.documents} document(s) for {', '.join(report.variants) or 'no audience yet'} "
         f"in {shown_path(report.folder)}/ ({size:.0f} KiB)"
     )
+    if report.pending:
+        typer.echo(
+            f"{report.pending} message(s) pending: handed over by a run that stopped; the next send settles them"
+        )

@@ -124,20 +124,31 @@ def templates_copy(
 
 
 def doctor() -> None:
-    """Check this machine: versions, the PDF engine's libraries, the fast font subsetter, fonts."""
+    """Check this machine: versions, the PDF engine's libraries, the fast font subsetter, fonts;
+    in a workspace, that every schedule's approvers are cleared for what it sends."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    from briefgen.workspace.doctor import checks, healthy
+    from briefgen.config import CONFIG_NAME, find_workspace, load_config
+    from briefgen.workspace.doctor import approval_checks, checks, healthy
 
     results = checks()
+    if (find_workspace() / CONFIG_NAME).is_file():
+        from briefgen.errors import InputError
+        from briefgen.workspace.doctor import Check
+
+        try:
+            results += approval_checks(load_config())
+        except InputError as exc:  # the machine checks above still stand
+            results.append(Check(CONFIG_NAME, "warn", str(exc), "run `briefgen lint` and fix what it says"))
     table = Table(box=None, header_style="bold")
     for column in ("check", "status", "detail", "to fix"):
         table.add_column(column)
     colour = {"ok": "green", "warn": "yellow", "missing": "red"}
     for check in results:
         fix = check.fix if check.status != "ok" else ""
-        table.add_row(check.name, f"[{colour[check.status]}]{check.status}[/]", check.detail, fix)
+        table.add_row(check.name, f"[{colour[check.status]}]{check.status}[/]", escape(check.detail), escape(fix))
     Console(highlight=False).print(table)
     if not healthy(results):
         raise typer.Exit(1)

@@ -7,6 +7,12 @@ database, written only after every object it names is in place, so a process kil
 mid-archive leaves at most an unreferenced whole object, never a partial one or a record of
 something missing. Later changes to the inputs change nothing here: the site (``briefgen archive``)
 is built from these copies, never from ``inputs/``.
+
+A message is archived *before* it is handed over, as ``pending`` (:meth:`Archive.hold`), and
+becomes ``delivered`` once the ledger says it went (:meth:`Archive.promote`); a refused one is
+dropped. A run killed between the ledger's "sent" and the promotion leaves a pending row that
+the next run settles from the ledger (:meth:`Archive.reconcile`), so whatever the ledger counts
+as gone is in the archive. Only delivered rows are listed.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import hashlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from briefgen.state.migrations import Feature, migrate
 from briefgen.state.store import StateStore, open_state
@@ -37,8 +45,19 @@ SCHEMA = (
     " PRIMARY KEY (document, variant, recipient, channel, message))"
 )
 
+#: Version 2: a row is ``pending`` (archived before the hand-over) or ``delivered``; rows
+#: written before there was a state were all delivered, hence the default.
+ADD_STATE = "ALTER TABLE archive ADD COLUMN state TEXT NOT NULL DEFAULT 'delivered'"
+
 #: The archive's table, for ``briefgen state migrate|check|copy`` on a shared database.
-FEATURE = Feature("archive", versions=[[SCHEMA]], tables=["archive"])
+FEATURE = Feature("archive", versions=[[SCHEMA], [ADD_STATE]], tables=["archive"])
+
+State = Literal["pending", "delivered"]
+
+#: What the ledger's status of a message means for its pending archive row.
+Settle = Literal["promote", "drop", "wait"]
+
+_COLUMNS = "document, title, day, variant, recipient, channel, message, html, pdf, delivered_at, state"
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,7 @@ class Kept:
     html: str | None
     pdf: str | None
     delivered_at: float
+    state: State = "delivered"
 
 
 class Archive(StateStore):
@@ -73,6 +93,8 @@ class Archive(StateStore):
             else:
                 with self._write() as db:
                     db.execute(SCHEMA)
+                    if "state" not in {r["name"] for r in db.execute("PRAGMA table_info(archive)")}:
+                        db.execute(ADD_STATE)
         except BaseException:
             self._db.close()
             raise
@@ -148,19 +170,102 @@ class Archive(StateStore):
         html: bytes | None,
         pdf: bytes | None,
     ) -> Kept:
-        kept = Kept(
-            document, title, day, variant, recipient, channel,
-            self.put(message), self.put(html) if html is not None else None,
-            self.put(pdf) if pdf is not None else None, time.time(),
+        """Record a delivery that has happened (delivered at once)."""
+        kept = self.hold(
+            document=document, title=title, day=day, variant=variant, recipient=recipient, channel=channel,
+            message=message, html=self.put(html) if html is not None else None,
+            pdf=self.put(pdf) if pdf is not None else None,
         )  # fmt: skip
+        self.promote(kept)
+        return self._row(kept) or kept
+
+    def hold(
+        self,
+        *,
+        document: str,
+        title: str,
+        day: str,
+        variant: str,
+        recipient: str,
+        channel: str,
+        message: bytes,
+        html: str | None,
+        pdf: str | None,
+    ) -> Kept:
+        """Archive a message about to be handed over, as pending (``html``/``pdf``: digests from
+        :meth:`put`). It replaces any earlier pending row of the same delivery: a message
+        re-assembled after a lost run (a new Date header) is the one that goes."""
+        kept = Kept(
+            document, title, day, variant, recipient, channel, self.put(message), html, pdf, time.time(), "pending"
+        )
         with self._write() as db:
+            self._lock("archive", document, variant, recipient, channel)
             db.execute(
-                "INSERT INTO archive VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                "DELETE FROM archive WHERE document = ? AND variant = ? AND recipient = ? AND channel = ?"
+                " AND state = 'pending' AND message <> ?",
+                (document, variant, recipient, channel, kept.message),
+            )
+            db.execute(
+                f"INSERT INTO archive ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",  # noqa: S608
                 (kept.document, kept.title, kept.day, kept.variant, kept.recipient, kept.channel,
-                 kept.message, kept.html, kept.pdf, kept.delivered_at),
+                 kept.message, kept.html, kept.pdf, kept.delivered_at, kept.state),
             )  # fmt: skip
         return kept
 
-    def entries(self) -> list[Kept]:
-        rows = self._db.execute("SELECT * FROM archive ORDER BY day, document, variant, delivered_at").fetchall()
+    def promote(self, kept: Kept) -> bool:
+        """The ledger says ``kept`` went: it is delivered, as of now. False if it was not pending."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE archive SET state = 'delivered', delivered_at = ? WHERE document = ? AND variant = ?"
+                " AND recipient = ? AND channel = ? AND message = ? AND state = 'pending'",
+                (time.time(), *_key(kept)),
+            )
+            return cursor.rowcount == 1
+
+    def drop(self, kept: Kept) -> bool:
+        """``kept`` was refused for good (or handed to another run): it never went. Its objects
+        stay (they are shared, and whole); the record goes."""
+        with self._write() as db:
+            cursor = db.execute(
+                "DELETE FROM archive WHERE document = ? AND variant = ? AND recipient = ? AND channel = ?"
+                " AND message = ? AND state = 'pending'",
+                _key(kept),
+            )
+            return cursor.rowcount == 1
+
+    def reconcile(self, status_of: Callable[[Kept], Settle]) -> tuple[int, int]:
+        """Settle the pending rows a killed run left: ``status_of`` says, from the ledger, what each
+        became. How many were promoted and dropped."""
+        promoted = dropped = 0
+        for kept in self.entries("pending"):
+            verdict = status_of(kept)
+            if verdict == "promote":
+                promoted += self.promote(kept)
+            elif verdict == "drop":
+                dropped += self.drop(kept)
+        return promoted, dropped
+
+    def _row(self, kept: Kept) -> Kept | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM archive WHERE document = ? AND variant = ? AND recipient = ? AND channel = ?"  # noqa: S608
+            " AND message = ?",
+            _key(kept),
+        ).fetchone()
+        return Kept(*tuple(row)) if row else None
+
+    def entries(self, state: State | None = "delivered") -> list[Kept]:
+        """The rows in ``state`` (default: delivered, what the site lists; None: every row)."""
+        where, params = ("WHERE state = ?", (state,)) if state else ("", ())
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM archive {where} ORDER BY day, document, variant, delivered_at",  # noqa: S608
+            params,
+        ).fetchall()
         return [Kept(*tuple(row)) for row in rows]
+
+    def pending(self) -> int:
+        """How many messages are archived but not (yet) known to have gone."""
+        return int(self._db.execute("SELECT COUNT(*) FROM archive WHERE state = 'pending'").fetchone()[0])
+
+
+def _key(kept: Kept) -> tuple[str, str, str, str, str]:
+    return kept.document, kept.variant, kept.recipient, kept.channel, kept.message

@@ -138,11 +138,13 @@ def render_content(
         "article": article,
         "sender": {"name": sender_name, "address": sender_address},
     }
+    from briefgen import i18n
     from briefgen.render.environment import render_template
 
-    subject = " ".join(render_template(env, TEMPLATES[0], context).split())
-    text = render_template(env, TEMPLATES[1], context)
-    html = render_template(env, TEMPLATES[2], context)
+    with i18n.using(brief.brief.language):  # the message is in the brief's language
+        subject = " ".join(render_template(env, TEMPLATES[0], context).split())
+        text = render_template(env, TEMPLATES[1], context)
+        html = render_template(env, TEMPLATES[2], context)
     if notice:
         text = f"{notice}\n\n{text}"
         banner = _NOTICE_HTML.format(escape(notice))

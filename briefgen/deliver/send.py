@@ -34,6 +34,7 @@ from briefgen.state.url import parse_url
 if TYPE_CHECKING:
     from briefgen.builds.edition_variants import EditionVariant
     from briefgen.builds.editions import EditionResult
+    from briefgen.deliver.archive import Archive, Kept, Settle
     from briefgen.deliver.compose import Attachment, Content
     from briefgen.facts.load import LoadedBrief
     from briefgen.facts.schema import Brief
@@ -159,7 +160,11 @@ def _session(
             yield transport, ledger, SendReport(transport.channel, transport.destination, dry_run)
         else:
             with ledger.heartbeat():
+                # Before and after: what a killed run left pending in the archive is settled from
+                # the ledger (after too, since this run's claims may turn a dead run's row uncertain).
+                _reconcile(config, ledger)
                 yield transport, ledger, SendReport(transport.channel, transport.destination, dry_run)
+                _reconcile(config, ledger)
     finally:
         transport.close()
         if ledger is not None:
@@ -182,6 +187,7 @@ def send_edition(
     test_to: Sequence[str] = (),
     test_label: str = "TEST",
     notice: str | None = None,
+    test_levels: Mapping[str, str] | None = None,
 ) -> SendReport:
     """Send a built edition to its recipients, once each, exactly as :func:`send` sends a brief.
 
@@ -193,6 +199,9 @@ def send_edition(
     their level (:mod:`briefgen.builds.edition_variants`); the ledger's version is then the
     variant's hash and its reply names the variant. ``test_to`` sends one message per variant
     to each address; configured webhooks get the edition's summary (their audience's variant).
+    With ``test_levels`` (address, lowercased, to release level) an address gets only the
+    variants its level may see, an address not in it only the widest audience's: the approval
+    path's filter (a plain test-send is the analyst's own and gets every variant).
     """
     started = time.perf_counter()
     config = config or load_config()
@@ -209,6 +218,8 @@ def send_edition(
                     continue
                 like = audience.people[:1] or [Stakeholder.ad_hoc(test_to[0])]
                 for address in test_to:
+                    if test_levels is not None and not _may_see(config, test_levels.get(address.lower()), audience):
+                        continue
                     policy = _Policy(resend, resend_changed, sleep, check_address(address), test_label)
                     _send_document(
                         audience.brief, audience.digest, audience.pdf_name, audience.outputs_for,
@@ -261,6 +272,14 @@ def send_edition(
             report.built += [i for i in audience.built if i not in report.built]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _may_see(config: Config, level: str | None, audience: _Audience) -> bool:
+    """Whether a reader cleared for ``level`` (None: no level, the widest audience's) may see the audience's variant."""
+    if audience.level is None:  # nothing in the edition is marked
+        return True
+    ladder = config.release.ladder
+    return ladder.index(audience.level) <= ladder.index(level or ladder[0])
 
 
 def _with_notice(brief: Brief, notice: str | None) -> Brief:
@@ -376,30 +395,44 @@ def edition_brief(edition: EditionResult, config: Config, variant: EditionVarian
     """The edition as the email templates see a brief: its title and window, a bottom line
     listing its events, and every event's key judgments. Built in memory, never validated as
     input (its parts were), so judgments keep their original source ids. With ``variant``:
-    that audience's edition (its briefs, its "what changed", its banner)."""
+    that audience's edition (its briefs, its "what changed", its banner). Its words are in the
+    edition's language (that of its first brief)."""
+    from briefgen import i18n
     from briefgen.facts.schema import Brief, BriefMeta
+    from briefgen.render.formatting import format_window
 
     opts = config.editions
     briefs = variant.briefs if variant is not None else edition.briefs
     changed, previous_id = (
         (variant.changes, variant.previous_id) if variant is not None else (edition.changes, edition.previous_id)
     )
-    events = "; ".join(f"**{b.brief.title}**" for b in briefs) or "no new developments"
-    changes = f" {len(changed)} change(s) since edition {previous_id}." if previous_id else ""
     markings = [variant.marking] if variant is not None else list(dict.fromkeys(b.brief.marking for b in briefs))
-    meta = BriefMeta.model_construct(
-        id=f"edition-{edition.id.lower()}",
-        title=f"{opts.title}: {edition.window.human()}",
-        subtitle=f"Edition {edition.id}",
-        date=edition.window.last_day,
-        author=opts.author,
-        organisation=opts.organisation,
-        audience=None,
-        marking=(variant.marking if variant is not None else opts.marking) or " / ".join(markings) or "UNCLASSIFIED",
-        language=briefs[0].brief.language if briefs else "en",
-        keywords=[],
-        summary=f"This edition covers {len(briefs)} event(s): {events}.{changes}",
-    )
+    language = briefs[0].brief.language if briefs else "en"
+    with i18n.using(language):
+        _ = i18n.gettext
+        events = "; ".join(f"**{b.brief.title}**" for b in briefs) or _("no new developments")
+        changes = ""
+        if previous_id:
+            changes = " " + _("%(num)d change(s) since edition %(edition)s.") % {
+                "num": len(changed),
+                "edition": previous_id,
+            }
+        meta = BriefMeta.model_construct(
+            id=f"edition-{edition.id.lower()}",
+            title=f"{opts.title}: {format_window(edition.window)}",
+            subtitle=_("Edition %(edition)s") % {"edition": edition.id},
+            date=edition.window.last_day,
+            author=opts.author,
+            organisation=opts.organisation,
+            audience=None,
+            marking=(variant.marking if variant is not None else opts.marking)
+            or " / ".join(markings)
+            or "UNCLASSIFIED",
+            language=language,
+            keywords=[],
+            summary=_("This edition covers %(num)d event(s): %(events)s.") % {"num": len(briefs), "events": events}
+            + changes,
+        )
     return Brief.model_construct(
         brief=meta,
         sources=[],
@@ -663,40 +696,75 @@ def _send_document(
         contents.append((person, content, attachment))
 
     assert ledger is not None
-    abort: DeliveryError | None = None
-    done: list[Delivery] = []
-    for person, content, attachment in contents:
-        delivery = Delivery(brief_id, person.email, person.name, person.format, "failed", subject=content.subject)
-        delivery.attachment = attachment.filename if attachment else None
-        if abort is not None:
-            _not_sent(ledger, key(person), digest, transport, delivery, abort, settings)
-        else:
-            abort = _deliver_one(
-                ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy, variant
-            )
-        record(delivery)
-        done.append(delivery)
-    _archive(config, brief, variant, transport.channel, done, outputs)
-
-
-def _archive(
-    config: Config, brief: Brief, variant: str | None, channel: str, done: list[Delivery], outputs: dict[str, Path]
-) -> None:
-    """Keep what each recipient got (the message, and the document's HTML and PDF) in the archive."""
-    sent = [d for d in done if d.outcome == "sent" and d.data]
-    if not sent:
-        return
     from briefgen.deliver.archive import Archive
 
-    html = outputs["html"].read_bytes() if "html" in outputs else None
-    pdf = outputs["pdf"].read_bytes() if "pdf" in outputs else None
+    abort: DeliveryError | None = None
     with Archive.of_workspace(config.root, parse_url(config.state.url, config.root)) as archive:
-        for delivery in sent:
-            archive.keep(
-                document=brief.brief.id, title=brief.brief.title, day=brief.brief.date.isoformat(),
-                variant=variant or "all", recipient=delivery.recipient.lower(), channel=channel,
-                message=delivery.data, html=html, pdf=pdf,
-            )  # fmt: skip
+        keeper = _Keeper(
+            archive, brief, variant or "all", transport.channel,
+            archive.put(outputs["html"].read_bytes()) if "html" in outputs else None,
+            archive.put(outputs["pdf"].read_bytes()) if "pdf" in outputs else None,
+        )  # fmt: skip
+        for person, content, attachment in contents:
+            delivery = Delivery(brief_id, person.email, person.name, person.format, "failed", subject=content.subject)
+            delivery.attachment = attachment.filename if attachment else None
+            if abort is not None:
+                _not_sent(ledger, key(person), digest, transport, delivery, abort, settings)
+            else:
+                abort = _deliver_one(
+                    ledger, key(person), digest, person, content, attachment, transport, settings, delivery, policy,
+                    keeper, variant,
+                )  # fmt: skip
+            record(delivery)
+
+
+@dataclass(frozen=True)
+class _Keeper:
+    """The archive, for one document's messages: each is archived (pending) before it is handed
+    over and settled as soon as its outcome is known, so no kill can leave a message that went
+    out unarchived (see :mod:`briefgen.deliver.archive`)."""
+
+    archive: Archive
+    brief: Brief
+    variant: str
+    channel: str
+    html: str | None
+    pdf: str | None
+
+    def hold(self, recipient: str, message: bytes) -> Kept:
+        return self.archive.hold(
+            document=self.brief.brief.id, title=self.brief.brief.title, day=self.brief.brief.date.isoformat(),
+            variant=self.variant, recipient=recipient.lower(), channel=self.channel, message=message,
+            html=self.html, pdf=self.pdf,
+        )  # fmt: skip
+
+
+def _settle(entry: Entry | None, me: str) -> Settle:
+    """What a pending archive row becomes, from its delivery's ledger row.
+
+    ``sent``: delivered. ``uncertain`` (and ``committing`` by a dead run, which the next claim
+    calls uncertain): delivered too, because the server had the whole message and most likely
+    kept it, and the archive promises everything that went out: keeping one that perhaps did
+    not arrive is the lesser fault than losing one that did (``--resend`` then archives the
+    new copy as well, as it is a second message). ``failed``, or ``sending`` by a dead run (its
+    final "." never left, so the server discarded it): dropped. A live run's claim, or no
+    ledger row: left for later."""
+    if entry is None or entry.held(me=me):
+        return "wait"
+    if entry.status in ("sent", "uncertain", "committing"):
+        return "promote"
+    return "drop"
+
+
+def _reconcile(config: Config, ledger: Ledger) -> None:
+    """Settle the archive's pending rows that a killed run left, from the ledger."""
+    from briefgen.deliver.archive import Archive
+
+    with Archive.of_workspace(config.root, parse_url(config.state.url, config.root)) as archive:
+        if archive.pending():
+            archive.reconcile(
+                lambda kept: _settle(ledger.get(DeliveryKey(kept.document, kept.recipient, kept.channel)), ledger.owner)
+            )
 
 
 def _not_sent(
@@ -753,9 +821,11 @@ def _deliver_one(
     settings: MailSettings,
     delivery: Delivery,
     policy: _Policy,
+    keeper: _Keeper,
     variant: str | None = None,
 ) -> DeliveryError | None:
-    """Claim, send with retries, record. Returns the error if it must stop the batch."""
+    """Claim, archive (pending), send with retries, record and settle the archive row. Returns
+    the error if it must stop the batch."""
     from briefgen.deliver.compose import assemble
 
     claim = ledger.claim(
@@ -793,6 +863,8 @@ def _deliver_one(
     data = message.as_bytes(policy=email_policy.SMTP)
     delivery.size, delivery.message_id, delivery.data = len(data), claim.message_id, data
     envelope = Envelope(parseaddr(settings.sender)[1], person.email, key.brief_id)
+    # Archived before the hand-over: a kill after the server takes it leaves it pending, never missing.
+    kept = keeper.hold(person.email, data)
 
     def ready() -> None:
         # The fencing check: if another run took this claim over while this one stalled, the
@@ -805,6 +877,7 @@ def _deliver_one(
         try:
             reply = transport.deliver(envelope, data, ready)
         except ClaimLost:
+            keeper.archive.drop(kept)
             delivery.outcome = "busy"
             delivery.detail = "taken over by another run while this one stalled; not sent by this run"
             return None
@@ -813,6 +886,7 @@ def _deliver_one(
             retry = exc.kind == "transient" and not exc.fatal and attempt < settings.retries
             if retry:
                 if not ledger.retrying(key, generation, detail):
+                    keeper.archive.drop(kept)
                     delivery.outcome, delivery.detail = "busy", "taken over by another run while this one waited"
                     return None
                 policy.sleep(settings.retry_delay * 2**attempt)
@@ -820,12 +894,17 @@ def _deliver_one(
             delivery.outcome, delivery.detail = ("uncertain" if exc.kind == "uncertain" else "failed"), detail
             if exc.kind == "uncertain":
                 ledger.uncertain(key, generation, detail)
+                keeper.archive.promote(kept)  # it may have gone: kept, see _settle
             else:
                 ledger.failed(key, generation, detail)
+                keeper.archive.drop(kept)
             # A connection that cannot be made (or authenticated) will not work for the next one either.
             return exc if exc.fatal or exc.connecting else None
         # The ledger's reply column says which variant went out (its version is the variant's hash).
         ledger.sent(key, generation, f"variant {variant}: {reply}" if variant else reply)
+        # A separate step (the archive may live elsewhere than the ledger): a kill right here
+        # leaves the row pending, and the next run promotes it from the ledger's "sent".
+        keeper.archive.promote(kept)
         delivery.outcome, delivery.detail = "sent", reply
         return None
     return None  # pragma: no cover - the loop always returns

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from briefgen.deliver.channel import DeliveryError, Envelope
 from briefgen.deliver.redact import redact
+from briefgen.i18n import N_
 
 if TYPE_CHECKING:
     from briefgen.facts.schema import Brief
@@ -53,21 +54,38 @@ class Summary:
     judgments: list[tuple[str, str]]  # (text, "likely; moderate confidence")
     link: str | None
     marking: str
+    read: str = "Read the brief"  # the link's label, in the brief's language
+
+
+#: A key judgment's confidence after its likelihood in a post: "likely; moderate confidence".
+_CONFIDENCE = {
+    # Translators: ICD 203 confidence in a Teams or Slack post, lower case after the likelihood.
+    "high": N_("high confidence"),
+    "moderate": N_("moderate confidence"),
+    "low": N_("low confidence"),
+}
 
 
 def summarise(brief: Brief, link: str | None = None) -> Summary:
+    """The post's words, with its labels in the brief's language (the facts as written)."""
+    from briefgen.analysis.estimative import UnknownLikelihood, parse_likelihood
+    from briefgen.i18n import gettext as _
+    from briefgen.i18n import using
+
     judgments = []
-    for kj in brief.key_judgments:
-        estimate = "; ".join(
-            part
-            for part in (
-                str(kj.likelihood).replace("_", " ") if kj.likelihood else "",
-                f"{kj.confidence} confidence" if kj.confidence else "",
-            )
-            if part
-        )
-        judgments.append((kj.text, estimate))
-    return Summary(brief.brief.title, brief.brief.summary or "", judgments, link, brief.brief.marking)
+    with using(brief.brief.language):
+        for kj in brief.key_judgments:
+            parts = []
+            if kj.likelihood is not None:
+                try:
+                    parts.append(_(parse_likelihood(kj.likelihood).text()))
+                except UnknownLikelihood:  # lint reports it; the post still says what was written
+                    parts.append(str(kj.likelihood))
+            if kj.confidence:
+                parts.append(_(_CONFIDENCE[kj.confidence]))
+            judgments.append((kj.text, "; ".join(parts)))
+        read = _("Read the brief")
+    return Summary(brief.brief.title, brief.brief.summary or "", judgments, link, brief.brief.marking, read)
 
 
 def payload(kind: WebhookKind, summary: Summary) -> dict[str, Any]:
@@ -92,7 +110,7 @@ def payload(kind: WebhookKind, summary: Summary) -> dict[str, Any]:
             "body": body,
         }
         if summary.link:
-            card["actions"] = [{"type": "Action.OpenUrl", "title": "Read the brief", "url": summary.link}]
+            card["actions"] = [{"type": "Action.OpenUrl", "title": summary.read, "url": summary.link}]
         return {
             "type": "message",
             "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
@@ -109,7 +127,7 @@ def payload(kind: WebhookKind, summary: Summary) -> dict[str, Any]:
             )
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": lines}})
         if summary.link:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{summary.link}|Read the brief>"}})
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{summary.link}|{summary.read}>"}})
         return {"text": summary.title, "blocks": blocks}
     return {
         "title": summary.title,

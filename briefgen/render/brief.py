@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup, escape
 
+from briefgen import i18n
 from briefgen.__about__ import __version__
 from briefgen.analysis.estimative import (
     CONFIDENCE_LEVELS,
+    CONFIDENCE_SENTENCES,
+    CONFIDENCE_TITLES,
     SCALE,
     Likelihood,
     Row,
@@ -21,9 +24,11 @@ from briefgen.analysis.estimative import (
     terms_in,
 )
 from briefgen.facts.schema import Brief, Cited, PartialDate, Source, field_is_date
+from briefgen.i18n import N_
+from briefgen.i18n import gettext as _
 from briefgen.render import charts
 from briefgen.render.environment import render_template
-from briefgen.render.formatting import format_money
+from briefgen.render.formatting import format_date, format_money
 from briefgen.render.markdown import markdown_to_html
 
 if TYPE_CHECKING:
@@ -44,7 +49,7 @@ def variant_value(statement: Cited, field: str, value: str) -> str:
     """A variant's value as the brief prints that field: a date as a date (``Dec 2030``)."""
     if field_is_date(type(statement), field):
         try:
-            return PartialDate.parse(value).human()
+            return format_date(PartialDate.parse(value))
         except ValueError:
             return value
     return value
@@ -86,7 +91,7 @@ class Citations:
             for kj in brief.key_judgments:
                 note(index, kj.sources)
         for index, brief in enumerate(briefs):
-            for _, statement in brief.cited():
+            for __, statement in brief.cited():
                 note(index, statement.sources)
                 for variant in statement.variants:
                     note(index, variant.sources)
@@ -117,7 +122,9 @@ class Citations:
     def cite(self, statement: Cited, brief_index: int = 0) -> Markup:
         """Reference marks for a statement, plus a visible note where sources disagree."""
         if not statement.sources:
-            return Markup('<sup class="cite unsourced" title="No source given">[unsourced]</sup>')
+            return Markup('<sup class="cite unsourced" title="{}">[{}]</sup>').format(
+                _("No source given"), _("unsourced")
+            )
         pinpoints: dict[str, list[str]] = {}
         if isinstance(statement.evidence, list):  # a risk factor's `evidence` is prose, not quotes
             for item in statement.evidence:
@@ -126,20 +133,23 @@ class Citations:
         marks = self.links(statement.sources, brief_index, pinpoints)
         if statement.credibility is not None:
             grade = statement.credibility
-            marks += Markup(
-                ' <span class="credibility" title="Information credibility (Admiralty scale)">[{}: {}]</span>'
-            ).format(grade, CREDIBILITY_NAMES[grade])
+            marks += Markup(' <span class="credibility" title="{}">[{}: {}]</span>').format(
+                _("Information credibility (Admiralty scale)"), grade, _(CREDIBILITY_NAMES[grade])
+            )
         if not statement.variants:
             return marks
         notes = Markup("; ").join(
-            Markup("{refs} gives {field} {value}").format(
-                field=escape(v.field.replace(".", " ").replace("_", " ")),
-                value=escape(variant_value(statement, v.field, v.value)),
-                refs=self.links(v.sources, brief_index),
-            )
+            escape(_("%(refs)s gives %(field)s %(value)s"))
+            % {
+                "refs": self.links(v.sources, brief_index),
+                "field": _(field_word(v.field)),
+                "value": variant_value(statement, v.field, v.value),
+            }
             for v in statement.variants
         )
-        return marks + Markup(' <span class="variance">Sources differ: {}</span>').format(notes)
+        return marks + Markup(' <span class="variance">{}</span>').format(
+            escape(_("Sources differ: %(notes)s")) % {"notes": notes}
+        )
 
     def citer(self, brief_index: int) -> Callable[[Cited], Markup]:
         """``cite`` bound to one brief of the set, for its templates."""
@@ -158,18 +168,45 @@ class Section:
     continued: bool = False  # a later piece: no heading, no id
 
 
+#: Section titles are msgids, translated when the sections of a brief are listed (at render time).
 _SECTIONS: list[tuple[str, str, Callable[[Brief], bool]]] = [
-    ("key-judgments", "Key judgments", lambda b: bool(b.key_judgments or b.brief.summary)),
-    ("event", "The event", lambda b: b.event is not None),
-    ("agreements", "Agreements", lambda b: bool(b.agreements)),
-    ("context", "Context", lambda b: bool(b.context)),
-    ("timeline", "Timeline", lambda b: len(charts.timeline_entries(b)) >= 3),
-    ("sanction-risk", "Sanction-risk assessment", lambda b: b.sanction_risk is not None),
-    ("scenarios", "Alternative outcomes", lambda b: b.scenarios is not None),
-    ("outlook", "Outlook: what to watch", lambda b: bool(b.outlook)),
-    ("sources", "Sources", lambda b: True),
-    ("annex", "Annex: estimative language", lambda b: uses_estimates(b)),
+    ("key-judgments", N_("Key judgments"), lambda b: bool(b.key_judgments or b.brief.summary)),
+    ("event", N_("The event"), lambda b: b.event is not None),
+    ("agreements", N_("Agreements"), lambda b: bool(b.agreements)),
+    ("context", N_("Context"), lambda b: bool(b.context)),
+    ("timeline", N_("Timeline"), lambda b: len(charts.timeline_entries(b)) >= 3),
+    ("sanction-risk", N_("Sanction-risk assessment"), lambda b: b.sanction_risk is not None),
+    ("scenarios", N_("Alternative outcomes"), lambda b: b.scenarios is not None),
+    ("outlook", N_("Outlook: what to watch"), lambda b: bool(b.outlook)),
+    ("sources", N_("Sources"), lambda b: True),
+    ("annex", N_("Annex: estimative language"), lambda b: uses_estimates(b)),
 ]
+
+#: A field a source reports differently, as a reader calls it ("term end", not "term.end").
+_FIELD_WORDS: dict[str, str] = {
+    "term.end": N_("term end"),
+    "term.start": N_("term start"),
+    "signed": N_("signed"),
+    "deliveries_began": N_("deliveries began"),
+    "value": N_("value"),
+    "value.amount": N_("value amount"),
+    "status": N_("status"),
+    "quantity": N_("quantity"),
+    "date": N_("date"),
+    "end_date": N_("end date"),
+    "place": N_("place"),
+    "title": N_("title"),
+}
+
+
+def field_word(field: str) -> str:
+    """The msgid naming ``field`` (a field without one reads as its path, in English)."""
+    return _FIELD_WORDS.get(field, field.replace(".", " ").replace("_", " "))
+
+
+def event_title(kind: str) -> str:
+    """An event section's heading: "The summit", "The designation"."""
+    return _("The %(kind)s") % {"kind": _(kind)}
 
 
 def uses_estimates(brief: Brief) -> bool:
@@ -184,8 +221,7 @@ def sections_for(brief: Brief) -> list[Section]:
     sections = []
     for ident, title, present in _SECTIONS:
         if present(brief):
-            if ident == "event" and brief.event is not None:
-                title = f"The {brief.event.kind}"
+            title = event_title(brief.event.kind) if ident == "event" and brief.event is not None else _(title)
             sections.append(Section(ident, title, f"partials/{ident.replace('-', '_')}.html.j2"))
     return sections
 
@@ -207,22 +243,22 @@ def preferred_row(brief: Brief) -> Row:
     return "alternative" if rows and rows.count("alternative") > rows.count("term") else "term"
 
 
-#: The Admiralty scale's words for source reliability grades.
+#: The Admiralty scale's words for source reliability grades (NATO STANAG 2511 / AJP-2.1).
 RELIABILITY_NAMES = {
-    "A": "completely reliable",
-    "B": "usually reliable",
-    "C": "fairly reliable",
-    "D": "not usually reliable",
-    "E": "unreliable",
-    "F": "reliability cannot be judged",
+    "A": N_("completely reliable"),
+    "B": N_("usually reliable"),
+    "C": N_("fairly reliable"),
+    "D": N_("not usually reliable"),
+    "E": N_("unreliable"),
+    "F": N_("reliability cannot be judged"),
 }
 CREDIBILITY_NAMES = {
-    1: "confirmed",
-    2: "probably true",
-    3: "possibly true",
-    4: "doubtful",
-    5: "improbable",
-    6: "truth cannot be judged",
+    1: N_("confirmed"),
+    2: N_("probably true"),
+    3: N_("possibly true"),
+    4: N_("doubtful"),
+    5: N_("improbable"),
+    6: N_("truth cannot be judged"),
 }
 
 
@@ -299,7 +335,17 @@ def stated_cell(brief: Brief) -> tuple[int, str] | None:
 
 
 def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment | None = None) -> dict[str, Any]:
-    """Everything templates see. Templates get models, not pre-rendered strings."""
+    """Everything templates see. Templates get models, not pre-rendered strings.
+
+    Labels made here (section titles, chart text) are in the brief's language, so the
+    context must be rendered while :func:`briefgen.i18n.using` has that language, as
+    :func:`render_html` does.
+    """
+    with i18n.using(brief.brief.language):
+        return _build_context(brief, page_size=page_size, assessment=assessment)
+
+
+def _build_context(brief: Brief, *, page_size: str, assessment: Assessment | None) -> dict[str, Any]:
     citations = Citations([brief])
     row = preferred_row(brief)
     risk_chart = None
@@ -333,6 +379,9 @@ def build_context(brief: Brief, *, page_size: str = "A4", assessment: Assessment
         "reliability_names": RELIABILITY_NAMES,
         "scale": SCALE,
         "confidence_levels": CONFIDENCE_LEVELS,
+        "confidence_titles": CONFIDENCE_TITLES,
+        "confidence_sentences": CONFIDENCE_SENTENCES,
+        "event_title": event_title,
         "assessment": assessment,
         "source_summary": summarise_sources(brief),
         "charts": {
@@ -347,4 +396,5 @@ def render_html(
     brief: Brief, env: jinja2.Environment, *, page_size: str = "A4", assessment: Assessment | None = None
 ) -> str:
     """The brief as one self-contained HTML page (also the PDF engine's input)."""
-    return render_template(env, "brief.html.j2", build_context(brief, page_size=page_size, assessment=assessment))
+    with i18n.using(brief.brief.language):
+        return render_template(env, "brief.html.j2", build_context(brief, page_size=page_size, assessment=assessment))

@@ -18,10 +18,21 @@ from markupsafe import Markup, escape
 
 from briefgen.analysis.estimative import SCALE
 from briefgen.facts.schema import Brief, Event, PartialDate, Precedent
+from briefgen.i18n import N_, ngettext
+from briefgen.i18n import gettext as _
+from briefgen.render.formatting import format_date
 
 FONT = "Inter, 'Helvetica Neue', Arial, 'DejaVu Sans', sans-serif"
 INK, MUTED, ACCENT, RULE = "#1b1f24", "#5b6470", "#1d4e89", "#d3d9e1"
 RATING_FILL = {"low": "#e3efe5", "moderate": "#fbf0d0", "high": "#f6d8c3", "critical": "#efbdb8"}
+
+#: A date field a source reports differently, as the timeline names it.
+_FIELD_WORDS = {
+    "term.end": N_("term end"),
+    "term.start": N_("term start"),
+    "signed": N_("signed"),
+    "deliveries_began": N_("deliveries began"),
+}
 
 EntryKind = Literal["event", "agreement", "context", "law", "listing", "precedent", "watch", "now", "disputed"]
 
@@ -70,21 +81,28 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
     for a in brief.agreements:
         refs = tuple(a.sources)
         if a.signed:
-            add(TimelineEntry(a.signed, f"{a.title}: signed", "agreement", refs))
+            add(TimelineEntry(a.signed, _("%(title)s: signed") % {"title": a.title}, "agreement", refs))
         if a.term and a.term.start and a.term.start != a.signed:
-            add(TimelineEntry(a.term.start, f"{a.title}: term begins", "agreement", refs))
+            add(TimelineEntry(a.term.start, _("%(title)s: term begins") % {"title": a.title}, "agreement", refs))
         if a.term and a.term.end:
-            what = "target date" if a.status == "target" else "term ends"
-            add(TimelineEntry(a.term.end, f"{a.title}: {what}", "agreement", refs))
+            what = _("%(title)s: target date") if a.status == "target" else _("%(title)s: term ends")
+            add(TimelineEntry(a.term.end, what % {"title": a.title}, "agreement", refs))
         if a.deliveries_began:
-            add(TimelineEntry(a.deliveries_began, f"{a.title}: first deliveries", "agreement", refs))
+            add(
+                TimelineEntry(
+                    a.deliveries_began, _("%(title)s: first deliveries") % {"title": a.title}, "agreement", refs
+                )
+            )
         for v in a.variants:
             if v.field in {"term.end", "term.start", "signed", "deliveries_began"}:
                 try:
                     when = PartialDate.parse(v.value)
                 except ValueError:
                     continue
-                label = f"Per other sources, {v.field.replace('.', ' ').replace('_', ' ')}: {a.title}"
+                label = _("Per other sources, %(field)s: %(title)s") % {
+                    "field": _(_FIELD_WORDS[v.field]),
+                    "title": a.title,
+                }
                 add(TimelineEntry(when, label, "disputed", tuple(v.sources)))
     for c in brief.context:
         if c.date:
@@ -92,14 +110,14 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
     risk = brief.sanction_risk
     if risk:
         if risk.enacted:
-            add(TimelineEntry(risk.enacted, f"{risk.regime} enacted", "law", tuple(risk.sources)))
+            add(TimelineEntry(risk.enacted, _("%(law)s enacted") % {"law": risk.regime}, "law", tuple(risk.sources)))
         for listing in risk.listings:
             if listing.listed:
-                who = risk.counterparty or "Counterparty"
+                who = risk.counterparty or _("Counterparty")
                 add(
                     TimelineEntry(
                         listing.listed,
-                        f"{who.split(' (')[0]} listed: {listing.name}",
+                        _("%(who)s listed: %(name)s") % {"who": who.split(" (")[0], "name": listing.name},
                         "listing",
                         tuple(listing.sources),
                     )
@@ -107,11 +125,13 @@ def timeline_entries(brief: Brief) -> list[TimelineEntry]:
         for p in risk.precedents:
             if brief.event and _same_action(brief.event, p):
                 continue  # the event itself: one line on the timeline, not two
-            add(TimelineEntry(p.date, f"Sanctioned: {p.target}", "precedent", tuple(p.sources)))
+            add(
+                TimelineEntry(p.date, _("Sanctioned: %(target)s") % {"target": p.target}, "precedent", tuple(p.sources))
+            )
     for w in brief.outlook:
         if w.by:
-            add(TimelineEntry(w.by, f"Watch: {w.text}", "watch", tuple(w.sources)))
-    add(TimelineEntry(PartialDate.parse(brief.brief.date), "This brief", "now"))
+            add(TimelineEntry(w.by, _("Watch: %(text)s") % {"text": w.text}, "watch", tuple(w.sources)))
+    add(TimelineEntry(PartialDate.parse(brief.brief.date), _("This brief"), "now"))
     return sorted(entries, key=lambda e: (e.date.first_day(), e.kind != "now"))
 
 
@@ -139,7 +159,11 @@ def timeline_charts(entries: list[TimelineEntry], chart_id: str = "timeline-char
         return [timeline_chart(entries, chart_id)]
     parts = [entries[i : i + TIMELINE_ROWS] for i in range(0, len(entries), TIMELINE_ROWS)]
     return [
-        timeline_chart(part, f"{chart_id}-{n}" if n > 1 else chart_id, f" (part {n} of {len(parts)})")
+        timeline_chart(
+            part,
+            f"{chart_id}-{n}" if n > 1 else chart_id,
+            _(" (part %(n)d of %(total)d)") % {"n": n, "total": len(parts)},
+        )
         for n, part in enumerate(parts, 1)
     ]
 
@@ -250,15 +274,20 @@ def timeline_chart(entries: list[TimelineEntry], chart_id: str = "timeline-chart
         weight = ' font-weight="700"' if entry.kind in {"event", "now"} else ""
         body.append(
             f'<text x="{axis_x - 12}" y="{y_label + 4:.1f}" text-anchor="end" fill="{MUTED}">'
-            f"{escape(entry.date.human())}</text>"
+            f"{escape(format_date(entry.date))}</text>"
             f'<text x="{label_x}" y="{y_label + 4:.1f}"{weight}>{escape(_text(entry.label))}</text>'
         )
-    title = f"Timeline: {entries[0].date.human()} to {entries[-1].date.human()}{suffix}"
+    title = _("Timeline: %(first)s to %(last)s") % {
+        "first": format_date(entries[0].date),
+        "last": format_date(entries[-1].date),
+    }
+    title += suffix
     if axis.breaks:
-        title += " (axis broken: " + "; ".join(f"{a.year}–{b.year}" for a, b in axis.breaks) + " omitted)"
-    description = f"{len(entries)} dated facts, oldest first: " + "; ".join(
-        f"{e.date.human()}, {_text(e.label, 120)}" for e in entries
-    )
+        spans = "; ".join(f"{a.year}–{b.year}" for a, b in axis.breaks)
+        title += _(" (axis broken: %(spans)s omitted)") % {"spans": spans}
+    description = ngettext(
+        "%(num)d dated fact, oldest first: %(facts)s", "%(num)d dated facts, oldest first: %(facts)s", len(entries)
+    ) % {"num": len(entries), "facts": "; ".join(f"{format_date(e.date)}, {_text(e.label, 120)}" for e in entries)}
     return Chart(chart_id, title, description, _svg(chart_id, width, height, title, description, body), entries)
 
 
@@ -277,9 +306,17 @@ def risk_matrix(
     cell_w, cell_h, left, top = 104, 24, 150, 8
     width, height = left + cell_w * len(IMPACTS) + 10, top + cell_h * len(SCALE) + 84
     body: list[str] = []
+    labels = {  # outside the f-strings below, where extraction finds them
+        "axis": _("impact if it happens →"),
+        "model": _("model assessment"),
+        "stated": _("stated assessment"),
+        "rating": _("rating"),
+    }
     for band in SCALE:
         y = top + (len(SCALE) - 1 - band.index) * cell_h
-        body.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end">{escape(band.term)}</text>')
+        body.append(
+            f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end">{escape(_(band.term))}</text>'
+        )
         for col in range(len(IMPACTS)):
             rating = matrix[band.index][col]
             x = left + col * cell_w
@@ -289,10 +326,12 @@ def risk_matrix(
             )
     for col, impact in enumerate(IMPACTS):
         cx = left + col * cell_w + cell_w / 2
-        body.append(f'<text x="{cx:.0f}" y="{top + cell_h * len(SCALE) + 16}" text-anchor="middle">{impact}</text>')
+        body.append(
+            f'<text x="{cx:.0f}" y="{top + cell_h * len(SCALE) + 16}" text-anchor="middle">{escape(_(impact))}</text>'
+        )
     body.append(
         f'<text x="{left + cell_w * 2}" y="{top + cell_h * len(SCALE) + 32}" text-anchor="middle" fill="{MUTED}">'
-        f"impact if it happens →</text>"
+        f"{escape(labels['axis'])}</text>"
     )
 
     def centre(cell: tuple[int, str]) -> tuple[float, float]:
@@ -312,29 +351,36 @@ def risk_matrix(
     body.append(f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="7" fill="{INK}"/>')
     legend_y = top + cell_h * len(SCALE) + 52
     body.append(f'<circle cx="{left + 6}" cy="{legend_y - 4}" r="5" fill="{INK}"/>')
-    body.append(f'<text x="{left + 16}" y="{legend_y}">model assessment</text>')
+    body.append(f'<text x="{left + 16}" y="{legend_y}">{escape(labels["model"])}</text>')
     x = left + 150
     if stated_cell is not None and stated_cell != model_cell:
         body.append(
             f'<rect x="{x}" y="{legend_y - 9}" width="9" height="9" fill="#fff" stroke="{INK}" stroke-width="1.5" '
             f'transform="rotate(45 {x + 4.5} {legend_y - 4.5})"/>'
         )
-        body.append(f'<text x="{x + 14}" y="{legend_y}">stated assessment</text>')
+        body.append(f'<text x="{x + 14}" y="{legend_y}">{escape(labels["stated"])}</text>')
         x += 150
     x, legend_y = left, legend_y + 20
-    body.append(f'<text x="{x - 8}" y="{legend_y}" text-anchor="end" fill="{MUTED}">rating</text>')
+    body.append(f'<text x="{x - 8}" y="{legend_y}" text-anchor="end" fill="{MUTED}">{escape(labels["rating"])}</text>')
     for rating, fill in RATING_FILL.items():
         body.append(f'<rect x="{x}" y="{legend_y - 10}" width="12" height="12" fill="{fill}"/>')
-        body.append(f'<text x="{x + 16}" y="{legend_y}">{rating}</text>')
+        body.append(f'<text x="{x + 16}" y="{legend_y}">{escape(_(rating))}</text>')
         x += 80
     band = SCALE[model_cell[0]]
-    title = "Risk matrix: likelihood × impact"
-    description = (
-        f"The model places the risk at likelihood '{band.term}' ({band.range_text}) and impact '{model_cell[1]}', "
-        f"rated {matrix[band.index][IMPACTS.index(model_cell[1])]}."
-    )
+    title = _("Risk matrix: likelihood × impact")
+    description = _(
+        "The model places the risk at likelihood '%(band)s' (%(range)s) and impact '%(impact)s', rated %(rating)s."
+    ) % {
+        "band": _(band.term),
+        "range": band.range_text,
+        "impact": _(model_cell[1]),
+        "rating": _(matrix[band.index][IMPACTS.index(model_cell[1])]),
+    }
     if stated_cell is not None and stated_cell != model_cell:
-        description += f" The brief's stated assessment is '{SCALE[stated_cell[0]].term}' and '{stated_cell[1]}'."
+        description += " " + _("The brief's stated assessment is '%(band)s' and '%(impact)s'.") % {
+            "band": _(SCALE[stated_cell[0]].term),
+            "impact": _(stated_cell[1]),
+        }
     return Chart(chart_id, title, description, _svg(chart_id, width, height, title, description, body))
 
 
@@ -360,9 +406,11 @@ def figures(brief: Brief, format_value: object, chart_id: str = "figures") -> Ch
         body.append(f'<rect x="{left}" y="{y + 4}" width="{max(length, 1.5):.1f}" height="15" fill="{ACCENT}"/>')
         label = format_value(a.value)  # type: ignore[operator]
         body.append(f'<text x="{left + length + 8:.1f}" y="{y + 15}" fill="{MUTED}">{escape(label)}</text>')
-    title = f"Stated values ({currency})"
+    title = _("Stated values (%(currency)s)") % {"currency": currency}
     description = "; ".join(f"{a.title}: {format_value(a.value)}" for a in rows)  # type: ignore[operator]
     others = len(valued) - len(rows)
     if others:
-        description += f". {others} value(s) in other currencies are listed in the table, not charted."
+        description += ". " + _("%(num)d value(s) in other currencies are listed in the table, not charted.") % {
+            "num": others
+        }
     return Chart(chart_id, title, description, _svg(chart_id, width, height, title, description, body))

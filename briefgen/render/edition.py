@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from briefgen import i18n
 from briefgen.__about__ import __version__
-from briefgen.analysis.estimative import CONFIDENCE_LEVELS, SCALE
+from briefgen.analysis.estimative import CONFIDENCE_LEVELS, CONFIDENCE_SENTENCES, CONFIDENCE_TITLES, SCALE
 from briefgen.facts.schema import Brief
+from briefgen.i18n import gettext as _
 from briefgen.render import charts
 from briefgen.render.brief import (
     RELIABILITY_NAMES,
@@ -19,6 +21,7 @@ from briefgen.render.brief import (
     Document,
     EditionPart,
     Section,
+    event_title,
     likelihood_of,
     preferred_row,
     stated_cell,
@@ -26,7 +29,7 @@ from briefgen.render.brief import (
     uses_estimates,
 )
 from briefgen.render.environment import render_template
-from briefgen.render.formatting import format_money
+from briefgen.render.formatting import format_money, format_window
 
 if TYPE_CHECKING:
     from briefgen.analysis.editions import Change, Window
@@ -57,11 +60,12 @@ def render_edition_html(
 ) -> str:
     """An edition: cover, what changed, combined key judgments, one section per event,
     a combined timeline, sources merged and numbered once, the annex."""
-    context = _edition_context(
-        edition, briefs, title=title, author=author, marking=marking,
-        organisation=organisation, language=language, page_size=page_size,
-    )  # fmt: skip
-    return render_template(env, "edition.html.j2", context)
+    with i18n.using(language):
+        context = _edition_context(
+            edition, briefs, title=title, author=author, marking=marking,
+            organisation=organisation, language=language, page_size=page_size,
+        )  # fmt: skip
+        return render_template(env, "edition.html.j2", context)
 
 
 @dataclass
@@ -83,11 +87,13 @@ class EditionParts:
     def front(self, toc_pages: Mapping[str, int]) -> str:
         """Cover and contents, the contents listing ``toc_pages`` (section id → page)."""
         context = {**self.context, "shown": [], "binding": {"front": True}, "toc_pages": toc_pages}
-        return render_template(self.env, "edition.html.j2", context)
+        with i18n.using(self.context["doc"].language):
+            return render_template(self.env, "edition.html.j2", context)
 
     def page_numbers(self, total: int) -> str:
         """A document of ``total`` blank pages that shows only their page numbers."""
-        return render_template(self.env, "edition/page-numbers.html.j2", {**self.context, "total": total})
+        with i18n.using(self.context["doc"].language):
+            return render_template(self.env, "edition/page-numbers.html.j2", {**self.context, "total": total})
 
 
 #: Roughly how much of a part each kind of item fills, in event sections (about 1.3 pages each).
@@ -110,6 +116,26 @@ def render_edition_parts(
     """The edition of :func:`render_edition_html`, for print, cut into parts of about
     ``events_per_part`` event sections each. The key judgments and the sources are split
     between items when they run long."""
+    with i18n.using(language):
+        return _edition_parts(
+            edition, briefs, env, events_per_part=events_per_part, title=title, author=author, marking=marking,
+            organisation=organisation, language=language, page_size=page_size,
+        )  # fmt: skip
+
+
+def _edition_parts(
+    edition: EditionInfo,
+    briefs: Sequence[tuple[Brief, Assessment | None]],
+    env: jinja2.Environment,
+    *,
+    events_per_part: int,
+    title: str,
+    author: str,
+    marking: str,
+    organisation: str | None,
+    language: str,
+    page_size: str,
+) -> EditionParts:
     context = _edition_context(
         edition, briefs, title=title, author=author, marking=marking,
         organisation=organisation, language=language, page_size=page_size,
@@ -156,7 +182,7 @@ def _edition_context(
     language: str,
     page_size: str,
 ) -> dict[str, Any]:
-    citations = Citations([b for b, _ in briefs])
+    citations = Citations([b for b, __ in briefs])
     parts: list[EditionPart] = []
     for index, (brief, assessment) in enumerate(briefs):
         risk_chart = None
@@ -179,29 +205,31 @@ def _edition_context(
                 preferred_row(brief),
             )
         )
-    entries = [e for b, _ in briefs for e in charts.timeline_entries(b) if e.kind != "now"]
+    entries = [e for b, __ in briefs for e in charts.timeline_entries(b) if e.kind != "now"]
     condensed = len(entries) > 2 * charts.TIMELINE_ROWS
     if condensed:  # hundreds of dates help nobody: keep the events and the sanctions milestones
         entries = [e for e in entries if e.kind in {"event", "law", "listing", "precedent"}]
     timelines = charts.timeline_charts(entries, "timeline-chart") if len(entries) >= 3 else []
-    sections = [Section("changes", "What changed", "edition/changes.html.j2")]
+    sections = [Section("changes", _("What changed"), "edition/changes.html.j2")]
     if not parts and not edition.actions:
-        sections.append(Section("no-developments", "No new developments", "edition/empty.html.j2"))
+        sections.append(Section("no-developments", _("No new developments"), "edition/empty.html.j2"))
     if edition.actions:
-        sections.append(Section("actions", "Actions recorded in the library", "edition/actions.html.j2"))
+        sections.append(Section("actions", _("Actions recorded in the library"), "edition/actions.html.j2"))
     if any(p.brief.key_judgments or p.brief.brief.summary for p in parts):
-        sections.append(Section("key-judgments", "Key judgments", "edition/judgments.html.j2"))
+        sections.append(Section("key-judgments", _("Key judgments"), "edition/judgments.html.j2"))
     sections += [Section(p.anchor, p.brief.brief.title, "edition/event.html.j2", p) for p in parts]
     if timelines:
-        sections.append(Section("timeline", "Timeline", "partials/timeline.html.j2"))
+        sections.append(Section("timeline", _("Timeline"), "partials/timeline.html.j2"))
     if parts:
-        sections.append(Section("sources", "Sources", "partials/sources.html.j2"))
+        sections.append(Section("sources", _("Sources"), "partials/sources.html.j2"))
     if any(uses_estimates(p.brief) for p in parts):
-        sections.append(Section("annex", "Annex: estimative language", "partials/annex.html.j2"))
-    keywords = list(dict.fromkeys(k for b, _ in briefs for k in b.brief.keywords))
-    description = f"{edition.label} for {edition.window.human()}: " + (
-        "; ".join(b.brief.title for b, _ in briefs) or "no new developments"
-    )
+        sections.append(Section("annex", _("Annex: estimative language"), "partials/annex.html.j2"))
+    keywords = list(dict.fromkeys(k for b, __ in briefs for k in b.brief.keywords))
+    description = _("%(edition)s for %(window)s: %(titles)s") % {
+        "edition": edition.label,
+        "window": format_window(edition.window),
+        "titles": "; ".join(b.brief.title for b, __ in briefs) or _("no new developments"),
+    }
     return {
         "doc": Document(
             "edition", title, author, description, keywords, edition.window.last_day, language, marking, organisation
@@ -221,6 +249,9 @@ def _edition_context(
         "row": "term",
         "scale": SCALE,
         "confidence_levels": CONFIDENCE_LEVELS,
+        "confidence_titles": CONFIDENCE_TITLES,
+        "confidence_sentences": CONFIDENCE_SENTENCES,
+        "event_title": event_title,
         "likelihood_of": likelihood_of,
         "reliability_names": RELIABILITY_NAMES,
         "page_size": page_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -9,10 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
+from briefgen import i18n
 from briefgen.__about__ import __version__
 from briefgen.errors import TemplateError
-from briefgen.render.formatting import format_date, format_money, format_signed, gist, iso_date
+from briefgen.render.formatting import (
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+    format_signed,
+    format_window,
+    gist,
+    iso_date,
+)
 from briefgen.render.markdown import markdown_inline, markdown_to_html, with_inline
 
 
@@ -40,7 +52,15 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Labels are looked up when rendered, in the language of the document being rendered
+    # (briefgen.i18n.using), so one environment serves briefs in every language.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.globals.update(css_string=css_string, page_of_pages=page_of_pages)
     env.filters.update(
         md=markdown_to_html,
         md_inline=markdown_inline,
@@ -48,10 +68,32 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         money=format_money,
         signed=format_signed,
         date=format_date,
+        number=format_number,
+        percent=format_percent,
+        window=format_window,
         isodate=iso_date,
         gist=gist,
     )
     return env
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a CSS string literal (for ``content:``), safe inside a <style> element."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
+    return Markup(f'"{escaped}"')  # noqa: S704 - quotes, backslashes and < are escaped above
+
+
+def page_of_pages() -> Markup:
+    """The running "Page 3 of 9" as CSS ``content``, in the active language's word order."""
+    text = i18n.gettext("Page %(page)s of %(pages)s")
+    counters = {"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}
+    parts = []
+    for piece in re.split(r"(%\(pages?\)s)", text):
+        if piece in counters:
+            parts.append(counters[piece])
+        elif piece:
+            parts.append(str(css_string(piece)))
+    return Markup(" ".join(parts))  # noqa: S704 - CSS strings made by css_string and counter()s
 
 
 def template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str, int | None]:

@@ -8,12 +8,13 @@ import time
 from typing import TYPE_CHECKING
 
 from briefgen.config import Config, ScheduleSpec
+from briefgen.i18n import N_, translate_in
 from briefgen.schedule.runs import RunOutcome
 
 if TYPE_CHECKING:
     from briefgen.builds.editions import EditionResult
 
-__all__ = ["await_approval", "edition_digest"]
+__all__ = ["approver_levels", "await_approval", "edition_digest", "uncleared_levels"]
 
 
 def edition_digest(edition: EditionResult, config: Config | None = None) -> str:
@@ -30,12 +31,50 @@ def edition_digest(edition: EditionResult, config: Config | None = None) -> str:
     return digest.hexdigest()
 
 
+def approver_levels(config: Config, spec: ScheduleSpec) -> dict[str, str]:
+    """Each approver's address and the release level they are cleared for: the highest level
+    ``[release] groups`` gives one of their groups. An approver none of whose groups has a
+    level (an address typed into the schedule, or a stakeholder in no listed group) is cleared
+    for the widest audience only: ``[release] default`` says what such a *recipient* gets, but
+    clearing someone to read (and sign off) restricted material takes a group at that level."""
+    from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
+
+    options = config.release
+    levels: dict[str, str] = {}
+    for person in select_recipients(load_stakeholders(config), spec.approvers):
+        granted = [options.groups[g] for g in person.groups if g in options.groups]
+        levels[person.key] = max(granted, key=options.ladder.index) if granted else options.ladder[0]
+    return levels
+
+
+def uncleared_levels(config: Config, spec: ScheduleSpec) -> list[str]:
+    """The release levels the schedule's recipients get (when an edition holds marked material)
+    that no approver is cleared for, widest first: approving those variants means nothing."""
+    from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
+
+    ladder = config.release.ladder
+    top = max((ladder.index(level) for level in approver_levels(config, spec).values()), default=-1)
+    going = {config.release.level_of(p.groups) for p in select_recipients(load_stakeholders(config), spec.groups)}
+    return sorted((level for level in going if ladder.index(level) > top), key=ladder.index)
+
+
+def uncleared_text(levels: list[str]) -> str:
+    """What a run held for want of a cleared approver says (and its owners are told)."""
+    named = ", ".join(f"{level!r}" for level in levels)
+    return f"no approver is cleared for {named}: add an approver to a group at that level"
+
+
+def _language(edition: EditionResult) -> str:
+    """An edition speaks the language of its first brief (as its pages do)."""
+    return edition.briefs[0].brief.language if edition.briefs else "en"
+
+
 def _when(stamp: float) -> str:
     return f"{dt.datetime.fromtimestamp(stamp, dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 #: What recipients read first when the deadline policy sends an edition nobody approved.
-UNAPPROVED_NOTICE = (
+UNAPPROVED_NOTICE = N_(
     "NOT APPROVED: this edition was sent without approval, because no approver signed it off by "
     "the deadline ({deadline}). Treat it as unreviewed."
 )
@@ -48,17 +87,29 @@ def await_approval(
     must read first, when it goes out unapproved); else ``(outcome, "", None)`` while it waits.
 
     A first request for this exact content sends the edition "FOR APPROVAL" to the approvers
-    (never recorded as a delivery); a changed edition is a new request. The deadline runs from
-    the edition's first request: editing the facts asks again but does not move the deadline.
+    (never recorded as a delivery), each getting only the variants their level may see; a
+    changed edition is a new request. The deadline runs from the edition's first request:
+    editing the facts asks again but does not move the deadline. When a variant that would go
+    out has no cleared approver, nothing is asked or sent: the run fails (not retried by itself)
+    and the owners are told once, as when a gate fails.
     """
+    from briefgen.builds.edition_variants import edition_marked
     from briefgen.deliver.approvals import Approvals
     from briefgen.deliver.send import send_edition
     from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
     from briefgen.schedule.runs import state_url
 
+    if edition_marked(edition) and (levels := uncleared_levels(config, spec)):
+        from briefgen.schedule.gates import tell_owners
+
+        problem = uncleared_text(levels)
+        told = tell_owners(config, spec, edition.id, [problem])
+        owners = f"; {told} owner(s) told" if told else ""
+        return RunOutcome("failed", f"held, {problem}{owners}", retryable=False), "", None
     document = f"edition-{edition.id.lower()}"
     digest = edition_digest(edition, config)
     approvers = select_recipients(load_stakeholders(config), spec.approvers)
+    cleared = approver_levels(config, spec)
     names = ", ".join(p.email for p in approvers)
     where = state_url(config)
     hours = spec.approval_deadline_hours
@@ -80,10 +131,14 @@ def await_approval(
         if passed and spec.on_deadline == "send":
             assert deadline is not None
             store.decide(document, spec.name, digest, "sent-unapproved")
-            notice = UNAPPROVED_NOTICE.format(deadline=_when(deadline))
+            notice = translate_in(_language(edition), UNAPPROVED_NOTICE).format(deadline=_when(deadline))
             return None, f"; sent without approval at deadline ({_when(deadline)})", notice
     if new:
-        send_edition(edition, config, test_to=[p.email for p in approvers], test_label="FOR APPROVAL")
+        # Not `send --test-to` as is: that sends every variant to every address it is given.
+        send_edition(
+            edition, config, to=spec.groups, test_to=[p.email for p in approvers], test_label="FOR APPROVAL",
+            test_levels=cleared,
+        )  # fmt: skip
     held = f"; deadline {_when(deadline)} passed, held until approved" if passed and deadline is not None else ""
     return (
         RunOutcome(

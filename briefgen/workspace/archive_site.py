@@ -49,6 +49,8 @@ class SiteReport:
     documents: int
     variants: list[str]
     size: int
+    #: Messages archived before their hand-over whose outcome no run has settled yet (not listed).
+    pending: int = 0
 
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
@@ -119,7 +121,9 @@ def build_site(config: Config, out: Path | None = None, levels: Sequence[str] = 
     """Write the archive site to ``out`` (default ``output/archive``): whole or not at all."""
     out = out or config.output_dir / "archive"
     with Archive.of_workspace(config.root, parse_url(config.state.url, config.root)) as archive:
-        items = [i for i in _items(archive.entries()) if not levels or i.variant in levels]
+        # Only what is known to have gone: a pending row is a message whose outcome is not recorded yet.
+        items = [i for i in _items(archive.entries("delivered")) if not levels or i.variant in levels]
+        pending = archive.pending()
         staging = out.with_name(out.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -176,4 +180,4 @@ def build_site(config: Config, out: Path | None = None, levels: Sequence[str] = 
         out.rename(old)
     staging.rename(out)
     shutil.rmtree(old, ignore_errors=True)
-    return SiteReport(out, len(items), variants, size)
+    return SiteReport(out, len(items), variants, size, pending)

@@ -2,7 +2,9 @@
 
 Versions of Python, briefgen and WeasyPrint, the Pango and HarfBuzz libraries WeasyPrint
 renders with, whether HarfBuzz's fast font subsetter is there (without it WeasyPrint falls
-back to fontTools, several times slower on large documents), and the theme's fonts.
+back to fontTools, several times slower on large documents), and the theme's fonts. In a
+workspace, also whether each schedule that asks for approval has an approver cleared for every
+variant its recipients get (else such an edition is held).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from briefgen.__about__ import __version__
+
+if TYPE_CHECKING:
+    from briefgen.config import Config
 
 Status = Literal["ok", "warn", "missing"]
 
@@ -103,6 +108,29 @@ def checks() -> list[Check]:
                 "" if path else f"apt-get install {package}",
             )
         )
+    return found
+
+
+def approval_checks(config: Config) -> list[Check]:
+    """Per schedule that asks for approval: is an approver cleared for every level its recipients get?"""
+    from briefgen.errors import InputError
+    from briefgen.schedule.approval import uncleared_levels, uncleared_text
+
+    found: list[Check] = []
+    for spec in config.schedules:
+        if not spec.approval:
+            continue
+        name = f"approvers of {spec.name}"
+        try:
+            levels = uncleared_levels(config, spec)
+        except InputError as exc:
+            found.append(Check(name, "warn", str(exc), "fix the schedule's approvers or groups"))
+            continue
+        if levels:
+            detail = f"{uncleared_text(levels)} (an edition with such material is held)"
+            found.append(Check(name, "warn", detail, "[release] groups: map an approver's group to that level"))
+        else:
+            found.append(Check(name, "ok", "cleared for every variant its recipients get"))
     return found
 
 

@@ -1,19 +1,30 @@
 """The archive's record and objects on both stores, with the faults that matter: two processes
-archiving the same delivery at once, and a process killed with SIGKILL mid-archive."""
+archiving the same delivery at once, a process killed with SIGKILL mid-archive, and a real
+``briefgen send`` killed mid-batch (every message the server got is archived once)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import subprocess
 import sys
 import textwrap
 import time
+from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 
-from briefgen.deliver.archive import ARCHIVE_DIR, INCOMING, Archive
+from briefgen import load_config
+from briefgen.deliver.archive import ARCHIVE_DIR, INCOMING, Archive, Kept
+from briefgen.deliver.send import send
 from briefgen.state.url import parse_url
+from briefgen.workspace.archive_site import build_site
+
+from ..conftest import Built
+from ..mailserver import MailServer, wait_for
+from .test_deliver import mail_workspace, many, plain_smtp
 
 pytestmark = pytest.mark.usefixtures("state_store")
 
@@ -93,3 +104,124 @@ def test_a_kill_mid_archive_leaves_no_partial_object_and_no_record(tmp_path: Pat
         (kept,) = archive.entries()
         assert [archive.get(d or "") for d in (kept.message, kept.html, kept.pdf)] == [MESSAGE, HTML, PDF]
     assert len(objects(tmp_path)) == 3
+
+
+# --------------------------------------------------------------------------- a sender killed mid-batch
+
+#: ``briefgen send`` with a fault: killed (SIGKILL) right after the ledger records the first
+#: message as sent, before the archive hears of it.
+KILLED_AFTER_SENT = """\
+import os, signal
+from briefgen.deliver.archive import Archive
+def promote(self, kept):
+    os.kill(os.getpid(), signal.SIGKILL)
+Archive.promote = promote
+from briefgen.cli import main
+main()
+"""
+
+
+def _sender(workspace: Path, code: str | None = None) -> subprocess.Popen[str]:
+    argv = ["-c", code] if code else ["-m", "briefgen"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFGEN_") or k == "BRIEFGEN_STATE_URL"}
+    return subprocess.Popen(
+        [sys.executable, *argv, "send"],
+        cwd=workspace,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _archived(workspace: Path, state: str | None = "delivered") -> list[Kept]:
+    with archive_of(workspace) as archive:
+        return archive.entries(state)  # type: ignore[arg-type]
+
+
+def _message_ids(kept: list[Kept], workspace: Path) -> list[str]:
+    with archive_of(workspace) as archive:
+        return sorted(str(message_from_bytes(archive.get(k.message))["Message-ID"]) for k in kept)
+
+
+def _received_ids(server: MailServer) -> list[str]:
+    return sorted(str(r.message["Message-ID"]) for r in server.received)
+
+
+def test_a_sender_killed_after_the_server_took_a_message_loses_no_archive_row(
+    tmp_path: Path, built_examples: Built
+) -> None:
+    people = many(4)
+    victim = people[2][1]
+    with MailServer() as server:
+        server.handler.hang_after_data = victim  # the server has the message; the sender is killed before the answer
+        workspace = mail_workspace(tmp_path, built_examples, smtp=plain_smtp(server), people=people)
+        process = _sender(workspace)
+        wait_for(server.handler.hanging.is_set)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        server.handler.release.set()
+        server.handler.hang_after_data = None
+        # The two the ledger saw go are archived already (they used to wait for the end of the batch).
+        assert sorted(k.recipient for k in _archived(workspace)) == [people[0][1], people[1][1]]
+        assert [k.recipient for k in _archived(workspace, "pending")] == [victim]
+
+        send(config=load_config(workspace), environ={})  # the victim is uncertain: kept, not sent again
+    delivered = _archived(workspace)
+    assert len(server.received) == 4 and _archived(workspace, "pending") == []
+    assert _message_ids(delivered, workspace) == _received_ids(server)  # none missing, none twice
+
+
+def test_a_sender_killed_between_the_ledger_and_the_archive_is_settled_by_the_next_run(
+    tmp_path: Path, built_examples: Built
+) -> None:
+    people = many(3)
+    with MailServer() as server:
+        workspace = mail_workspace(tmp_path, built_examples, smtp=plain_smtp(server), people=people)
+        process = _sender(workspace, KILLED_AFTER_SENT)
+        assert process.wait(timeout=60) == -9
+        assert len(server.received) == 1 and _archived(workspace) == []
+        site = build_site(load_config(workspace))
+        assert (site.documents, site.pending) == (0, 1)  # the site lists only what is known to have gone
+
+        send(config=load_config(workspace), environ={})
+    delivered = _archived(workspace)
+    assert len(server.received) == 3 and _archived(workspace, "pending") == []
+    assert _message_ids(delivered, workspace) == _received_ids(server)
+    site = build_site(load_config(workspace))
+    assert (site.documents, site.pending) == (1, 0)
+
+
+def test_a_permanent_refusal_leaves_no_archive_row(tmp_path: Path, built_examples: Built) -> None:
+    with MailServer() as server:
+        server.handler.reject["reader001@example.org"] = "550 5.1.1 <reader001@example.org>: mailbox unavailable"
+        workspace = mail_workspace(tmp_path, built_examples, smtp=plain_smtp(server), people=many(3))
+        send(config=load_config(workspace), environ={})
+    assert sorted(k.recipient for k in _archived(workspace, None)) == ["reader000@example.org", "reader002@example.org"]
+    assert _message_ids(_archived(workspace), workspace) == _received_ids(server)
+
+
+def test_an_archive_from_before_pending_rows_is_migrated_and_its_rows_count_as_delivered(tmp_path: Path) -> None:
+    from briefgen.deliver.archive import SCHEMA
+    from briefgen.state.migrations import Feature, applied, migrate
+    from briefgen.state.store import open_state
+
+    url = parse_url(None, tmp_path)
+    url.path.parent.mkdir(parents=True)
+    db = open_state(url.path, url.dsn, url.secrets(), url.display())
+    if url.postgres:
+        migrate(db, Feature("archive", versions=[[SCHEMA]], tables=["archive"]), url.display())
+    else:
+        db.execute(SCHEMA)
+    db.execute(
+        "INSERT INTO archive VALUES ('b', 'B', '2021-12-06', 'all', 'old@example.org', 'smtp', 'm', NULL, NULL, 1.0)"
+    )
+    db.close()
+    with archive_of(tmp_path) as archive:
+        (old,) = archive.entries()
+        assert (old.recipient, old.state) == ("old@example.org", "delivered")
+        assert archive.pending() == 0
+    if url.postgres:
+        db = open_state(url.path, url.dsn, url.secrets(), url.display())
+        assert applied(db, "archive") == 2
+        db.close()

@@ -24,7 +24,7 @@ CONFIG = """\
 formats = ["html"]
 
 [release]
-groups = { leadership = "internal" }
+groups = { leadership = "internal", editors = "internal" }
 
 [[webhooks]]
 name = "press"
