@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -51,12 +53,38 @@ def copy_library(root: Path) -> Path:
     return root / "library"
 
 
+T = TypeVar("T")
+
+
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)`` run once per test run, even when pytest-xdist splits the run over worker
+    processes: the first worker to get here makes it under a file lock, the others wait and reuse
+    its folder and its (pickled) result. fcntl rather than a lock library: one call, Linux only,
+    like the rest of the test set-up."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent  # the run's folder, common to its workers
+    done = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if done.is_file():
+            return pickle.loads(done.read_bytes())  # type: ignore[no-any-return]
+        folder = shared / name
+        folder.mkdir()
+        result = make(folder)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
+
+def _build_examples(folder: Path) -> Built:
+    workspace = make_workspace(folder, SEED, SECOND)
+    return Built(workspace, build(config=load_config(workspace)))
+
+
 @pytest.fixture(scope="session")
 def built_examples(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """Both shipped inputs, built once (HTML and PDF) into a throw-away workspace."""
-    workspace = make_workspace(tmp_path_factory.mktemp("examples"), SEED, SECOND)
-    report = build(config=load_config(workspace))
-    return Built(workspace, report)
+    return once_per_run(tmp_path_factory, "examples", _build_examples)
 
 
 #: Debian's Chromium (scripts/bootstrap installs it); Playwright never downloads a browser here.
@@ -92,6 +120,36 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``briefgen ARGS`` in ``cwd`` (with ``env`` as the whole environment, if given) in this
+    process, through Typer's test runner: the same app, options and error handling as the console
+    script, without paying Python's start-up and imports again on every call (the suite makes
+    over a hundred). A traceback that would reach the terminal is appended to stderr, as the
+    child process would print it. Tests about the process itself (signals, kill -9, exit of the
+    real entry point, import cost) use :func:`run_process` or ``subprocess`` directly."""
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from briefgen.cli import app
+
+    saved, previous = dict(os.environ), Path.cwd()
+    try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        os.chdir(cwd)
+        result = CliRunner().invoke(app, list(args), prog_name="briefgen")
+    finally:
+        os.chdir(previous)
+        os.environ.clear()
+        os.environ.update(saved)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["briefgen", *args], result.exit_code, result.stdout, stderr)
+
+
+def run_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point in a child process, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "briefgen", *args],
@@ -114,14 +172,18 @@ def text_of(element) -> str:  # type: ignore[no-untyped-def]
     return " ".join("".join(element.itertext()).split())
 
 
+def _build_edition(folder: Path) -> Path:
+    from briefgen.builds.editions import build_edition
+
+    workspace = make_workspace(folder, *sorted((REPO / "inputs").glob("*.yaml")))
+    build_edition("2021-W49", load_config(workspace))
+    return workspace / "output" / "editions"
+
+
 @pytest.fixture(scope="session")
 def built_edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The week of the seed (2021-W49) as an edition, HTML and PDF, built once; its folder."""
-    from briefgen.builds.editions import build_edition
-
-    workspace = make_workspace(tmp_path_factory.mktemp("edition"), *sorted((REPO / "inputs").glob("*.yaml")))
-    build_edition("2021-W49", load_config(workspace))
-    return workspace / "output" / "editions"
+    return once_per_run(tmp_path_factory, "edition", _build_edition)
 
 
 #: Set by .ci/run (scripts/test-postgres): a throw-away PostgreSQL cluster on loopback.
@@ -161,3 +223,43 @@ def state_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     else:
         monkeypatch.delenv("BRIEFGEN_STATE_URL", raising=False)
     return kind
+
+
+# --------------------------------------------------------------------------- running on several cores
+# pyproject's addopts run the suite on pytest-xdist workers with ``--dist loadfile``: each test
+# file runs on one worker, in order, so a module-scoped fixture is built once and the README's
+# blocks share their section's workspace. The tests below count on leases, back-off steps or
+# signals arriving in time; their files run on one worker, one after the other, so that two of
+# those clocks never race each other's child processes for the CPU. A new file of such tests
+# joins the list.
+TIMING_FILES = {
+    "tests/deliver/test_delivery_faults.py",  # SIGSTOP past a lease, a heartbeat under a slow server
+    "tests/deliver/test_ledger.py",  # leases of 0.2 s
+    "tests/schedule/test_distributed.py",  # SIGKILL of schedulers and workers
+    "tests/schedule/test_schedule_e2e.py",  # the real scheduler: per-second ticks, back-off steps
+}
+#: Started first (the longest chains of tests), so that neither ends up alone at the end of a run.
+FIRST = ("tests/test_readme.py", *sorted(TIMING_FILES))
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(_file_of(item.nodeid), len(FIRST)))  # stable: the rest keep their order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile``, with the timing-sensitive files as one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TimingAwareLoadFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            name = _file_of(nodeid)
+            return "timing" if name in TIMING_FILES else name
+
+    return TimingAwareLoadFile(config, log)  # type: ignore[arg-type]
