@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from briefgen.facts.schema import Brief, Cited, Source
 from briefgen.i18n import N_, translate_in
 
-__all__ = ["ReleaseView", "is_marked", "release_view"]
+__all__ = ["ReleaseView", "is_marked", "releasable", "release_view"]
 
 WITHHELD_RISK = N_("The sanction-risk assessment is not included: it rests on material withheld from this release.")
 
@@ -40,16 +40,21 @@ def is_marked(brief: Brief) -> bool:
     return any(item.release for _loc, item in brief.cited())
 
 
+def releasable(marking: str | None, level: str, ladder: Sequence[str]) -> bool:
+    """Whether something marked ``marking`` may be seen at ``level``. An unknown marking counts
+    as above every level (a typo withholds, never leaks)."""
+    rank = {name: index for index, name in enumerate(ladder)}
+    return marking is None or rank.get(marking, len(ladder)) <= rank.get(level, -1)
+
+
 def release_view(brief: Brief, level: str, ladder: Sequence[str], banners: dict[str, str] | None = None) -> ReleaseView:
     """``brief`` as the ``level`` audience may see it. An unknown marking counts as above
     every level (a typo withholds, never leaks)."""
     if not is_marked(brief):
         return ReleaseView(level, brief, 0, False)
-    rank = {name: index for index, name in enumerate(ladder)}
-    mine = rank.get(level, -1)
 
     def allowed(marking: str | None) -> bool:
-        return marking is None or rank.get(marking, len(ladder)) <= mine
+        return releasable(marking, level, ladder)
 
     if not allowed(brief.brief.release):
         return ReleaseView(level, None, 1, True)

@@ -5,9 +5,9 @@ never by hiding parts of the whole edition: its banner is the level's, its conte
 numbers and source numbers are its own, and its "what changed" compares it with the previous
 edition's *same* variant (the ``.json`` snapshot beside it), so a public reader's list never
 mentions an internal fact being added, changed or removed, and an internal fact released
-later shows up as new for them. Library actions carry no release marking and appear in every
-variant. Cached like any output: a key of the variant's facts, its previous snapshot and the
-theme sits beside the files.
+later shows up as new for them. A library action marked ``release: …`` is left out of the
+editions of wider audiences as any fact is. Cached like any output: a key of the variant's
+facts, its previous snapshot and the theme sits beside the files.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from briefgen.config import Config, Format
 
 if TYPE_CHECKING:
     from briefgen.analysis.editions import Change
+    from briefgen.facts.library import Action
     from briefgen.facts.load import LoadedBrief
     from briefgen.facts.schema import Brief
 
@@ -54,6 +55,7 @@ class EditionVariant:
     previous_id: str | None
     snapshot: dict[str, Any]
     previous: dict[str, Any] | None
+    actions: list[Action] = field(default_factory=list)  # the library actions of the week the level may see
 
     @property
     def id(self) -> str:
@@ -62,14 +64,16 @@ class EditionVariant:
     @property
     def digest(self) -> str:
         """The variant's content: its facts and banner (the ledger's version, and what approval covers)."""
-        return _digest(self.edition, self.level, self.marking, self.briefs)
+        return _digest(self.edition, self.level, self.marking, self.briefs, self.actions)
 
 
-def _digest(edition: EditionResult, level: str, marking: str, briefs: Sequence[Brief]) -> str:
+def _digest(
+    edition: EditionResult, level: str, marking: str, briefs: Sequence[Brief], actions: Sequence[Action]
+) -> str:
     digest = hashlib.sha256(f"{edition.id}\0{level}\0{marking}".encode())
     for brief in briefs:
         digest.update(b"\0" + brief.model_dump_json().encode())
-    for action in edition.actions:
+    for action in actions:
         digest.update(f"\0{action.id}|{action.title}|{action.date}".encode())
     return digest.hexdigest()
 
@@ -84,15 +88,24 @@ def _views(edition: EditionResult, level: str, config: Config) -> tuple[list[Bri
     return [v.brief for v in views if v.brief is not None], sum(v.withheld for v in views), marking
 
 
+def _releasable_actions(actions: Sequence[Action], level: str, config: Config) -> list[Action]:
+    """The library actions ``level`` may see: an action marked ``release: internal`` is left out
+    of every wider audience's edition, its table and its "what changed"."""
+    from briefgen.analysis.variants import releasable
+
+    return [a for a in actions if releasable(a.release, level, config.release.ladder)]
+
+
 def variant_editions_dir(config: Config, level: str) -> Path:
     return variant_dir(config, level) / "editions"
 
 
 def edition_marked(edition: EditionResult) -> bool:
-    """Whether any brief of the edition carries a release marking (else every audience gets the whole)."""
+    """Whether any brief or library action of the edition carries a release marking (else every
+    audience gets the whole)."""
     from briefgen.analysis.variants import is_marked
 
-    return any(is_marked(b) for b in edition.briefs)
+    return any(is_marked(b) for b in edition.briefs) or any(a.release for a in edition.actions)
 
 
 def edition_variants(edition: EditionResult, levels: Sequence[str], config: Config) -> dict[str, EditionVariant]:
@@ -111,7 +124,9 @@ def edition_variants(edition: EditionResult, levels: Sequence[str], config: Conf
     out: dict[str, EditionVariant] = {}
     for level in levels:
         briefs, withheld, marking = _views(edition, level, config)
-        current = snapshot(edition.window, briefs, edition.actions)
+        actions = _releasable_actions(edition.actions, level, config)
+        withheld += len(edition.actions) - len(actions)
+        current = snapshot(edition.window, briefs, actions)
         stored = latest_before(
             [s for key, s in _snapshots(variant_editions_dir(config, level)).items() if key != edition.id],
             edition.window,
@@ -125,7 +140,7 @@ def edition_variants(edition: EditionResult, levels: Sequence[str], config: Conf
             changes = diff(previous, current)  # worded in the edition's language
         out[level] = EditionVariant(
             edition, level, marking, briefs, withheld, changes,
-            previous["edition"] if previous else None, current, previous,
+            previous["edition"] if previous else None, current, previous, actions,
         )  # fmt: skip
     return out
 
@@ -153,7 +168,7 @@ def _variant_snapshot(
     views = [release_view(b.brief, level, options.ladder, options.banners).brief for b in gather(every, window)]
     library = load_library(workspace_library(config.inputs_dir))
     actions = [library.named(a) for a in actions_in(list(library.actions.values()), window)]
-    return snapshot(window, [v for v in views if v is not None], actions)
+    return snapshot(window, [v for v in views if v is not None], _releasable_actions(actions, level, config))
 
 
 def build_edition_variant(variant: EditionVariant, config: Config, formats: Sequence[Format]) -> dict[str, Path]:
@@ -182,7 +197,7 @@ def build_edition_variant(variant: EditionVariant, config: Config, formats: Sequ
                 output_file(folder, ident, fmt).unlink(missing_ok=True)
     plan = _EditionPlan(
         variant.edition.window, [], variant.changes, variant.previous_id, variant.snapshot,
-        list(variant.edition.actions), briefs=variant.briefs, folder=folder, marking=variant.marking,
+        list(variant.actions), briefs=variant.briefs, folder=folder, marking=variant.marking,
     )  # fmt: skip
     _render_edition(plan, config, wanted, jinja_environment(config))
     # The key goes last: a variant counts as built only once its files and snapshot exist.
@@ -205,5 +220,6 @@ def approval_digest(edition: EditionResult, config: Config) -> str:
     if edition_marked(edition):
         for level in config.release.ladder:
             briefs, _withheld, marking = _views(edition, level, config)
-            digest.update(f"\0{level}={_digest(edition, level, marking, briefs)}".encode())
+            actions = _releasable_actions(edition.actions, level, config)
+            digest.update(f"\0{level}={_digest(edition, level, marking, briefs, actions)}".encode())
     return digest.hexdigest()

@@ -353,7 +353,7 @@ def _edition_audience(
 
         brief = edition_brief(edition, config, chosen)
         audience = _Audience(level, [], brief, chosen.digest, variant_outputs, built)
-        if not chosen.briefs and not edition.actions and config.editions.empty == "skip":
+        if not chosen.briefs and not chosen.actions and config.editions.empty == "skip":
             # as a window without events is skipped, so is an edition with none this audience may see
             audience.withheld = f"nothing in this edition is releasable to {level}"
         return audience

@@ -123,3 +123,40 @@ def test_a_variant_lays_out_only_what_is_asked_and_never_serves_a_stale_pdf(tmp_
     variant = edition_variants(build_edition("2030-W10", config), ["public"], config)["public"]
     build_edition_variant(variant, config, ["html"])
     assert (folder / "2030-W10.html").is_file() and not stale.exists()  # no PDF laid out, none left over
+
+
+def test_a_library_action_marked_internal_stays_out_of_wider_editions(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / "inputs").mkdir()
+    (root / "library").mkdir()
+    (root / "briefgen.toml").write_text('[build]\nformats = ["html"]\n', encoding="utf-8")
+    write_week(root, "week-a", "2030-03-05", [agreement("Open accord", "agreed", None)])  # no brief is marked
+
+    def listing() -> dict[str, Any]:  # a fresh copy each: a shared list would be dumped as a YAML alias
+        return {"kind": "listing", "by": "Treasury", "targets": [{"name": "Harbour Co"}], "sources": ["registry"]}
+
+    library = {
+        "sources": [{"id": "registry", "publisher": "Registry", "title": "Listings of the week"}],
+        "actions": [
+            {"id": "quiet-listing", "title": f"Quiet listing {SECRET}", "date": "2030-03-13", **listing()},
+            {"id": "open-listing", "title": "Open listing", "date": "2030-03-14", **listing()},
+        ],
+    }
+    library["actions"][0]["release"] = "internal"
+    (root / "library" / "week.yaml").write_text(yaml.safe_dump(library, sort_keys=False), encoding="utf-8")
+    config = load_config(root)
+    for variant in edition_variants(build_edition("2030-W10", config), LADDER, config).values():
+        build_edition_variant(variant, config, ["html"])  # last week's, for "what changed"
+    write_week(root, "week-b", "2030-03-12", [agreement("Open accord", "signed", None)])
+    variants = edition_variants(build_edition("2030-W11", config), LADDER, config)
+    public, internal = variants["public"], variants["internal"]
+    assert [a.id for a in public.actions] == ["open-listing"] and public.withheld == 1
+    assert [a.id for a in internal.actions] == ["quiet-listing", "open-listing"]
+    assert not any(SECRET in c.text for c in public.changes)
+    assert any(SECRET in c.text for c in internal.changes)  # the control: the desk hears of it
+    paths = {level: build_edition_variant(v, config, ["html"])["html"] for level, v in variants.items()}
+    assert "Open listing" in paths["public"].read_text(encoding="utf-8")
+    for leaked in (paths["public"], paths["public"].with_suffix(".json"), paths["partners"]):
+        assert SECRET not in leaked.read_text(encoding="utf-8"), leaked
+    assert SECRET in paths["internal"].read_text(encoding="utf-8")
+    assert public.digest != internal.digest
