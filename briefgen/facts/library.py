@@ -496,6 +496,8 @@ class Resolver:
         if action.summary:
             event.setdefault("summary", action.summary)
         event.setdefault("sources", self.cite(list(action.sources)))
+        if action.release:  # an internal action stays internal in every brief that draws on it
+            event.setdefault("release", action.release)
 
     def _target(self, t: ActionTarget) -> dict[str, Any]:
         out: dict[str, Any] = {"name": t.name or self.actor_name(t.actor or "")}
@@ -542,6 +544,8 @@ class Resolver:
             out["origin"] = action.origin
         if action.origin_note:
             out["origin_note"] = action.origin_note
+        if action.release:
+            out["release"] = action.release
         return self._merge(out, own, list(action.sources))
 
     def listing(self, item: object, loc: tuple[str | int, ...]) -> Any:
@@ -554,6 +558,8 @@ class Resolver:
             out["listed"] = str(action.date)
         if action.summary:
             out["note"] = action.summary
+        if action.release:
+            out["release"] = action.release
         return self._merge(out, own, list(action.sources))
 
     def _merge(self, out: dict[str, Any], own: dict[str, Any], sources: list[str]) -> dict[str, Any]:

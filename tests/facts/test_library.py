@@ -190,3 +190,23 @@ def test_a_variants_field_must_be_a_field_of_the_fact(tmp_path: Path) -> None:
     text += "     variants: [{field: term.ends, value: '2031', sources: [wire]}]}\n"
     (found,) = problems(workspace(tmp_path, text))
     assert "agreements[0]" in found and "variant field 'term.ends' is not a field of this fact" in found
+
+
+def test_an_internal_action_stays_internal_in_the_briefs_that_draw_on_it(tmp_path: Path) -> None:
+    from briefgen.analysis.variants import release_view
+
+    library = LIBRARY.replace("    sources: [wire]\n", "    sources: [wire]\n    release: internal\n")
+    library = library.replace("    release: internal\n", "", 1)  # the authority stays unmarked; only the action is
+    as_event = BRIEF.replace(
+        "event:\n  kind: meeting\n  title: Ministers meet\n  date: 2030-01-02\n  place: {city: Lindmoor}\n"
+        "  participants:\n    - {actor: halvorsen, role: Minister}\n  sources: [wire]\n",
+        "event:\n  action: nor-2030-01-01-mill\n  place: {city: Lindmoor}\n",
+    )
+    for text, where in ((BRIEF, "precedent"), (as_event, "event")):
+        brief = load_brief(workspace(tmp_path, text, library)).brief
+        assert brief.sanction_risk is not None
+        marked = brief.sanction_risk.precedents[0] if where == "precedent" else brief.event
+        assert marked is not None and marked.release == "internal", where
+        public = release_view(brief, "public", ["public", "partners", "internal"]).brief
+        shown = "" if public is None else public.model_dump_json()
+        assert "Estmark paper mill" not in shown, where
