@@ -84,14 +84,17 @@ def format_percent(probability: float) -> str:
     return i18n.gettext("%(number)s%%") % {"number": f"{round(probability * 100)}"}
 
 
-def format_number(value: float | int | Decimal) -> str:
-    """A plain number with the language's separators (``1,234.5`` / ``1 234,5``)."""
+def format_number(value: float | int | Decimal, digits: int | None = None) -> str:
+    """A plain number with the language's separators (``1,234.5`` / ``1 234,5``); ``digits``
+    fixes the decimals shown (``48.0``)."""
     locale = _locale()
     if locale is None:
-        return f"{value:,}"
+        return f"{value:,}" if digits is None else f"{value:,.{digits}f}"
     from babel.numbers import format_decimal
 
-    return format_decimal(value, locale=locale)
+    if digits is None:
+        return format_decimal(value, locale=locale)
+    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0", locale=locale)
 
 
 def format_date(value: PartialDate | dt.date | None) -> str:

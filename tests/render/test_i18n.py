@@ -309,3 +309,13 @@ def test_a_webhook_post_and_the_unapproved_notice_speak_the_brief_language(
     if language != "en":  # no English label left in the post's own words
         assert not any("confidence" in e or "likely" in e for e in estimates)
     assert i18n.translate_in(language, UNAPPROVED_NOTICE).startswith(notice)
+
+
+def test_election_figures_use_the_language_separators() -> None:
+    from briefgen.render.formatting import format_number
+
+    with i18n.using("en"):
+        assert (format_number(48.5, 1), format_number(1234567)) == ("48.5", "1,234,567")
+    with i18n.using("fr"):  # a comma for decimals, a narrow no-break space for thousands
+        assert format_number(48.5, 1) == "48,5"
+        assert format_number(1234567).replace("\u202f", " ") == "1 234 567"
