@@ -110,6 +110,11 @@ def await_approval(
     digest = edition_digest(edition, config)
     approvers = select_recipients(load_stakeholders(config), spec.approvers)
     cleared = approver_levels(config, spec)
+    if edition_marked(edition):  # asked: the approvers cleared for at least one variant that goes out
+        ladder = config.release.ladder
+        going = [config.release.level_of(p.groups) for p in select_recipients(load_stakeholders(config), spec.groups)]
+        widest = min((ladder.index(level) for level in going), default=0)
+        approvers = [p for p in approvers if ladder.index(cleared.get(p.key, ladder[0])) >= widest]
     names = ", ".join(p.email for p in approvers)
     where = state_url(config)
     hours = spec.approval_deadline_hours
