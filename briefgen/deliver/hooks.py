@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from briefgen.deliver.report import Delivery
     from briefgen.facts.schema import Brief
 
-__all__ = ["post_edition_webhooks", "post_webhooks", "webhook_url"]
+__all__ = ["post_document_webhooks", "post_webhooks", "webhook_url"]
 
 
 def webhook_url(hook: Webhook, config: Config, environ: Mapping[str, str] | None = None) -> str:
@@ -64,14 +64,14 @@ def post_webhooks(
         view = release_view(brief, level, options.ladder, options.banners)
         return view.brief, content_hash_of(view.brief) if view.brief is not None else "", view.marked
 
-    return _post_all(
+    return post_document_webhooks(
         brief.brief.id, view_for, recipients=recipients, config=config, environ=environ, ledger=ledger,
         dry_run=dry_run, resend=resend, sleep=sleep,
     )  # fmt: skip
 
 
-def post_edition_webhooks(
-    document: str,
+def post_document_webhooks(
+    document_id: str,
     view_for: Callable[[str], tuple[Brief | None, str, bool]],
     *,
     recipients: Sequence[Stakeholder],
@@ -82,28 +82,10 @@ def post_edition_webhooks(
     resend: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[Delivery]:
-    """Post an edition (``document``, e.g. ``edition-2021-w49``) to every selected hook: for each,
-    ``view_for(level)`` gives the edition as its audience may see it (title, bottom line, key
-    judgments), that variant's hash, and whether the edition has variants at all. The same
-    ledger as briefs: once per (edition, hook)."""
-    return _post_all(
-        document, view_for, recipients=recipients, config=config, environ=environ, ledger=ledger,
-        dry_run=dry_run, resend=resend, sleep=sleep,
-    )  # fmt: skip
-
-
-def _post_all(
-    document_id: str,
-    view_for: Callable[[str], tuple[Brief | None, str, bool]],
-    *,
-    recipients: Sequence[Stakeholder],
-    config: Config,
-    environ: Mapping[str, str] | None,
-    ledger: Ledger | None,
-    dry_run: bool,
-    resend: bool,
-    sleep: Callable[[float], None],
-) -> list[Delivery]:
+    """Post a document (an edition, ``edition-2021-w49``, or a brief) to every selected hook: for
+    each, ``view_for(level)`` gives the document as its audience may see it (title, bottom line,
+    key judgments), that variant's hash, and whether the document has variants at all. One
+    ledger for all: once per (document, hook)."""
     from briefgen.deliver.report import Delivery
     from briefgen.deliver.webhook import WebhookTransport, encode, payload, summarise
 

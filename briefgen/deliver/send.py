@@ -250,7 +250,7 @@ def send_edition(
                 )  # fmt: skip
             if config.webhooks:
                 from briefgen.builds.edition_variants import edition_marked
-                from briefgen.deliver.hooks import post_edition_webhooks
+                from briefgen.deliver.hooks import post_document_webhooks
 
                 known = {a.level: a for a in audiences}
                 marked = edition_marked(edition)
@@ -262,7 +262,7 @@ def send_edition(
                         return None, audience.digest, marked
                     return _with_notice(audience.brief, notice), audience.digest, marked
 
-                for delivery in post_edition_webhooks(
+                for delivery in post_document_webhooks(
                     f"edition-{edition.id.lower()}", view_for, recipients=recipients,
                     config=config, environ=environ, ledger=ledger, dry_run=dry_run, resend=resend, sleep=sleep,
                 ):  # fmt: skip
