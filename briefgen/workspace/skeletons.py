@@ -24,7 +24,7 @@ EVENT_KINDS: dict[str, str] = {
 }
 _HEADER = """\
 # yaml-language-server: $schema=../schema/brief.json
-# A new brief about a {kind}. Replace every <placeholder>, then: briefgen lint
+# A new brief about {a_kind}. Replace every <placeholder>, then: briefgen lint
 # The event holds {what}.
 # Facts kept in library/ are used by id: participants [{{actor: ID, role: …}}],
 # sources [ID], sanction_risk {{law: ID, precedents: [ID]}}. See `briefgen library list`.
@@ -160,8 +160,10 @@ def skeleton(kind: str, today: dt.date) -> tuple[str, str]:
     if kind not in EVENT_KINDS:
         raise KeyError(kind)
     slug = f"new-{kind}-{today:%Y-%m}"
+    words = kind.replace("-", " ")
     text = _HEADER.format(
-        kind=kind.replace("-", " "),
+        kind=words,
+        a_kind=("an " if words[0] in "aeiou" else "a ") + words,
         what=EVENT_KINDS[kind],
         slug=slug,
         today=today.isoformat(),
