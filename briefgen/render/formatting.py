@@ -107,17 +107,24 @@ def format_date(value: PartialDate | dt.date | None) -> str:
             return value.human()
         if value.precision == "year":
             return str(value.year)
-        from babel.dates import format_date as babel_date
         from babel.dates import format_skeleton
 
         if value.precision == "month":
             return format_skeleton("yMMMM", value.first_day(), locale=locale)
-        return babel_date(value.first_day(), "long", locale=locale)
+        return _long_date(value.first_day(), locale)
     if locale is None:
         return f"{value.day} {value:%B %Y}"
+    return _long_date(value, locale)
+
+
+def _long_date(day: dt.date, locale: str) -> str:
     from babel.dates import format_date as babel_date
 
-    return babel_date(value, "long", locale=locale)
+    text = babel_date(day, "long", locale=locale)
+    # French writes the first of the month as an ordinal ("1er décembre"); CLDR's pattern has no way to say so.
+    if day.day == 1 and locale.split("_")[0] == "fr" and text.startswith("1 "):
+        text = "1er " + text[2:]
+    return text
 
 
 def format_window(window: Window) -> str:

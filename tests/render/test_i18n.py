@@ -275,6 +275,7 @@ def test_dates_and_money_follow_the_language() -> None:
     with i18n.using("fr"):
         assert format_money(deal) == "environ 30 milliards $US per year"  # the period is the analyst's words
         assert (format_date(day), format_date(PartialDate(2021, 12))) == ("6 décembre 2021", "décembre 2021")
+        assert format_date(dt.date(2021, 12, 1)) == format_date(PartialDate(2021, 12, 1)) == "1er décembre 2021"
     with i18n.using("ko"):
         assert format_money(deal) == "약 US$ 300억 per year"  # Korean counts in 10⁸: 300억, not "30 billion"
         assert (format_date(day), format_date(PartialDate(2021, 12))) == ("2021년 12월 6일", "2021년 12월")
