@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from briefgen.config import Config, ScheduleSpec
+from briefgen.config import Config, ScheduleSpec, Stakeholder
 from briefgen.i18n import N_, translate_in
 from briefgen.schedule.runs import RunOutcome
 
@@ -31,31 +32,51 @@ def edition_digest(edition: EditionResult, config: Config | None = None) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Review:
+    """Who reviews a schedule's edition and who reads it, from one read of the stakeholders."""
+
+    approvers: list[Stakeholder]
+    cleared: dict[str, str]  # approver's address → the level they are cleared for
+    going: set[str]  # the levels the schedule's recipients get
+
+    @classmethod
+    def of(cls, config: Config, spec: ScheduleSpec) -> _Review:
+        from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
+
+        everyone = load_stakeholders(config)
+        options = config.release
+        approvers = select_recipients(everyone, spec.approvers)
+        cleared: dict[str, str] = {}
+        for person in approvers:
+            granted = [options.groups[g] for g in person.groups if g in options.groups]
+            cleared[person.key] = max(granted, key=options.ladder.index) if granted else options.ladder[0]
+        going = {options.level_of(p.groups) for p in select_recipients(everyone, spec.groups)}
+        return cls(approvers, cleared, going)
+
+    def uncleared(self, ladder: list[str]) -> list[str]:
+        top = max((ladder.index(level) for level in self.cleared.values()), default=-1)
+        return sorted((level for level in self.going if ladder.index(level) > top), key=ladder.index)
+
+    def asked(self, ladder: list[str]) -> list[Stakeholder]:
+        """The approvers cleared for at least one variant that goes out (the others get nothing to read)."""
+        widest = min((ladder.index(level) for level in self.going), default=0)
+        return [p for p in self.approvers if ladder.index(self.cleared.get(p.key, ladder[0])) >= widest]
+
+
 def approver_levels(config: Config, spec: ScheduleSpec) -> dict[str, str]:
     """Each approver's address and the release level they are cleared for: the highest level
     ``[release] groups`` gives one of their groups. An approver none of whose groups has a
     level (an address typed into the schedule, or a stakeholder in no listed group) is cleared
     for the widest audience only: ``[release] default`` says what such a *recipient* gets, but
     clearing someone to read (and sign off) restricted material takes a group at that level."""
-    from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
-
-    options = config.release
-    levels: dict[str, str] = {}
-    for person in select_recipients(load_stakeholders(config), spec.approvers):
-        granted = [options.groups[g] for g in person.groups if g in options.groups]
-        levels[person.key] = max(granted, key=options.ladder.index) if granted else options.ladder[0]
-    return levels
+    return _Review.of(config, spec).cleared
 
 
 def uncleared_levels(config: Config, spec: ScheduleSpec) -> list[str]:
     """The release levels the schedule's recipients get (when an edition holds marked material)
     that no approver is cleared for, widest first: approving those variants means nothing."""
-    from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
-
-    ladder = config.release.ladder
-    top = max((ladder.index(level) for level in approver_levels(config, spec).values()), default=-1)
-    going = {config.release.level_of(p.groups) for p in select_recipients(load_stakeholders(config), spec.groups)}
-    return sorted((level for level in going if ladder.index(level) > top), key=ladder.index)
+    return _Review.of(config, spec).uncleared(config.release.ladder)
 
 
 def uncleared_text(levels: list[str]) -> str:
@@ -96,10 +117,11 @@ def await_approval(
     from briefgen.builds.edition_variants import edition_marked
     from briefgen.deliver.approvals import Approvals
     from briefgen.deliver.send import send_edition
-    from briefgen.deliver.stakeholders import load_stakeholders, select_recipients
     from briefgen.schedule.runs import state_url
 
-    if edition_marked(edition) and (levels := uncleared_levels(config, spec)):
+    review = _Review.of(config, spec)
+    marked = edition_marked(edition)
+    if marked and (levels := review.uncleared(config.release.ladder)):
         from briefgen.schedule.gates import tell_owners
 
         problem = uncleared_text(levels)
@@ -108,13 +130,8 @@ def await_approval(
         return RunOutcome("failed", f"held, {problem}{owners}", retryable=False), "", None
     document = f"edition-{edition.id.lower()}"
     digest = edition_digest(edition, config)
-    approvers = select_recipients(load_stakeholders(config), spec.approvers)
-    cleared = approver_levels(config, spec)
-    if edition_marked(edition):  # asked: the approvers cleared for at least one variant that goes out
-        ladder = config.release.ladder
-        going = [config.release.level_of(p.groups) for p in select_recipients(load_stakeholders(config), spec.groups)]
-        widest = min((ladder.index(level) for level in going), default=0)
-        approvers = [p for p in approvers if ladder.index(cleared.get(p.key, ladder[0])) >= widest]
+    approvers = review.asked(config.release.ladder) if marked else review.approvers
+    cleared = review.cleared
     names = ", ".join(p.email for p in approvers)
     where = state_url(config)
     hours = spec.approval_deadline_hours
